@@ -1,0 +1,88 @@
+"""The exception tree of mailsetup.
+
+Every error raised on purpose derives from :class:`MailsetupError`, and mixes in
+the builtin that callers would naturally catch::
+
+    MailsetupError
+    ├── DataError                      data/ could not be loaded
+    │   └── ProviderFileError          one file: names the file, the field and the problem
+    ├── InvalidAddress(ValueError)     an email address or domain that cannot be used
+    ├── UnknownDomain(LookupError)     no provider knows the domain
+    └── ProbeError                     a live test could not complete a step
+        ├── GuardRefused(PermissionError)       the SSRF guard refused the target
+        ├── ProbeDNSError(OSError)              the name did not resolve
+        ├── ProbeConnectError(ConnectionError)  refused, reset or closed by the peer
+        ├── ProbeTimeout(TimeoutError)          a step or the whole probe ran out of time
+        ├── ProbeTLSError(OSError)              the TLS handshake failed
+        └── ProtocolViolation(ValueError)       the peer broke the protocol or a size cap
+
+Low-level errors are translated where they happen, naming host and port, and
+chained with ``from exc``.
+"""
+
+from __future__ import annotations
+
+
+class MailsetupError(Exception):
+    """Base class of every error mailsetup raises on purpose."""
+
+
+class DataError(MailsetupError):
+    """The provider data could not be loaded."""
+
+
+class ProviderFileError(DataError):
+    """One provider file is broken: names the file, the field and the problem."""
+
+    def __init__(self, file: str, field: str, problem: str) -> None:
+        self.file = file
+        self.field = field
+        self.problem = problem
+        where = f"{file}: {field}" if field else file
+        super().__init__(f"{where}: {problem}")
+
+
+class InvalidAddress(MailsetupError, ValueError):
+    """An email address or domain that cannot be used."""
+
+
+class UnknownDomain(MailsetupError, LookupError):
+    """No provider record knows the domain."""
+
+    def __init__(self, domain: str) -> None:
+        self.domain = domain
+        super().__init__(f"no provider in the database serves {domain}")
+
+
+class ProbeError(MailsetupError):
+    """A live test could not complete a step."""
+
+    def __init__(self, message: str, *, host: str = "", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        prefix = f"{host}:{port}: " if host else ""
+        super().__init__(prefix + message)
+
+
+class GuardRefused(ProbeError, PermissionError):
+    """The SSRF guard refused the target; nothing was connected to."""
+
+
+class ProbeDNSError(ProbeError, OSError):
+    """The host name did not resolve."""
+
+
+class ProbeConnectError(ProbeError, ConnectionError):
+    """The connection was refused, reset or closed by the peer."""
+
+
+class ProbeTimeout(ProbeError, TimeoutError):
+    """A step, or the whole probe, ran out of time."""
+
+
+class ProbeTLSError(ProbeError, OSError):
+    """The TLS handshake failed."""
+
+
+class ProtocolViolation(ProbeError, ValueError):
+    """The peer broke the protocol, or sent more than a size cap allows."""

@@ -1,0 +1,78 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from app import __version__
+from app.paths import DATA_DIR, STATIC_DIR
+from app.providers.db import ProviderDB
+from app.settings import Settings, get_settings
+from app.web import api, pages, wellknown
+from app.web.state import AppState
+
+log = logging.getLogger(__name__)
+
+DOCS_ASSETS = "/_docs"
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI and ReDoc from locally served assets, so /docs works offline."""
+    assets = files("fastapi_offline") / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="mailsetup API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="mailsetup API",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. The provider database loads once, when the app starts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        data_dir = settings.data_dir or DATA_DIR
+        db = ProviderDB.from_dir(data_dir)
+        log.info("loaded %d providers from %s", len(db), data_dir)
+        app.state.mailsetup = AppState(settings=settings, db=db)
+        yield
+
+    app = FastAPI(
+        title="mailsetup",
+        version=__version__,
+        description="Mail account settings, discovery, live tests and client configuration.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    _mount_docs(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api.router)
+    app.include_router(wellknown.router)
+    app.include_router(pages.router)
+    return app

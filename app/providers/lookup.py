@@ -1,0 +1,107 @@
+"""Answer "how do I set up this address?" from the provider database."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from app.errors import InvalidAddress
+from app.hostnames import normalize_domain, to_unicode
+from app.models import (
+    AccountConfig,
+    AuthMethod,
+    EmailAddress,
+    HelpLink,
+    Hints,
+    Localized,
+    OAuth2Info,
+    Protocol,
+    Security,
+    Source,
+    Status,
+    Step,
+)
+from app.providers.db import ProviderDB
+
+
+class EndpointAnswer(BaseModel):
+    """A server with the username filled in for the address asked about."""
+
+    model_config = ConfigDict(frozen=True)
+
+    protocol: Protocol
+    host: str
+    port: int
+    security: Security
+    username: str
+    auth: tuple[AuthMethod, ...]
+    source: Source
+
+
+class LookupAnswer(BaseModel):
+    """The settings for one address or domain, in order of preference."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    email: str | None
+    domain: str
+    domain_unicode: str
+    provider: str | None
+    name: Localized | None
+    status: Status
+    status_reason: Localized | None
+    endpoints: tuple[EndpointAnswer, ...]
+    steps: tuple[Step, ...]
+    hints: Hints
+    notes: tuple[Localized, ...]
+    oauth2: OAuth2Info | None
+    help: tuple[HelpLink, ...]
+    source: Source
+
+
+def parse_query(text: str) -> tuple[EmailAddress | None, str]:
+    """Split user input into (address or None, A-label domain); raise InvalidAddress."""
+    text = text.strip()
+    if not text:
+        raise InvalidAddress("give an email address, like someone@example.com")
+    if "@" in text:
+        address = EmailAddress.parse(text)
+        return address, address.domain
+    return None, normalize_domain(text)
+
+
+def answer_from_config(config: AccountConfig, address: EmailAddress | None) -> LookupAnswer:
+    """Fill the config's username templates for ``address`` (kept as templates without one)."""
+    endpoints = tuple(
+        EndpointAnswer(
+            protocol=e.protocol,
+            host=e.host,
+            port=e.port,
+            security=e.security,
+            username=address.fill(e.username) if address else e.username,
+            auth=e.auth,
+            source=e.source,
+        )
+        for e in config.endpoints
+    )
+    return LookupAnswer(
+        email=address.address if address else None,
+        domain=config.domain,
+        domain_unicode=to_unicode(config.domain),
+        provider=config.provider_id,
+        name=config.name,
+        status=config.status,
+        status_reason=config.status_reason,
+        endpoints=endpoints,
+        steps=config.steps,
+        hints=config.hints,
+        notes=config.notes,
+        oauth2=config.oauth2,
+        help=config.help,
+        source=config.source,
+    )
+
+
+def lookup_answer(db: ProviderDB, query: str) -> LookupAnswer:
+    """Look ``query`` (address or domain) up; raise InvalidAddress or UnknownDomain."""
+    address, domain = parse_query(query)
+    return answer_from_config(db.config_for(domain), address)

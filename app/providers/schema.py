@@ -1,0 +1,194 @@
+"""The provider file format: one TOML file per provider in ``data/providers/``.
+
+A minimal file::
+
+    id = "example.com"
+    domains = ["example.com"]
+    country = "US"
+    website = "https://example.com/"
+    status = "ok"
+    confidence = "high"
+    last_verified = 2026-11-27
+
+    [name]
+    en = "Example Mail"
+    zh-Hans = "Example 邮箱"
+    zh-Hant = "Example 郵箱"
+
+    [[servers]]
+    protocol = "imap"
+    host = "imap.example.com"
+    port = 993
+    security = "tls"
+    username = "address"          # or "localpart", or a %EMAILADDRESS% template
+    auth = ["password"]
+
+    [[sources]]
+    url = "https://example.com/help/imap"
+    title = "Example help: IMAP settings"
+
+Unknown keys are errors, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+from app.hostnames import is_hostname, normalize_domain
+from app.models import (
+    AuthMethod,
+    Confidence,
+    HelpLink,
+    Hints,
+    Localized,
+    NonEmpty,
+    OAuth2Info,
+    Protocol,
+    Security,
+    Status,
+    Step,
+    check_username_template,
+)
+
+_STRICT = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Quirk(StrEnum):
+    """Machine-readable facts the tester and the guides act on."""
+
+    IMAP_ID_REQUIRED = "imap-id-required"  # NetEase: SELECT fails until the client sends ID
+    BRIDGE_ONLY = "bridge-only"  # Proton: only through a local bridge program
+    OAUTH2_ONLY = "oauth2-only"  # no password login at all
+    GBK_ERRORS = "gbk-errors"  # server error text may be GBK, not UTF-8
+    ADMIN_MAY_BLOCK = "admin-may-block"  # an organisation's admin can switch clients off
+
+
+class ServerEntry(BaseModel):
+    """One endpoint in a provider file."""
+
+    model_config = _STRICT
+
+    protocol: Protocol
+    host: NonEmpty
+    port: int = Field(ge=1, le=65535)
+    security: Security
+    username: str = "%EMAILADDRESS%"
+    auth: tuple[AuthMethod, ...] = Field(default=(AuthMethod.PASSWORD,), min_length=1)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        value = value.lower()
+        if value not in ("127.0.0.1", "::1") and not is_hostname(value):
+            raise ValueError(f"{value!r} is not a valid host name")
+        return value
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        return check_username_template(value)
+
+
+class SourceRef(BaseModel):
+    """Where a fact came from."""
+
+    model_config = _STRICT
+
+    url: HttpUrl
+    title: NonEmpty
+    note: str | None = None
+
+
+class Pop3Options(BaseModel):
+    model_config = _STRICT
+
+    leave_messages_on_server: bool = True
+
+
+def _domain(value: str) -> str:
+    return normalize_domain(value)
+
+
+class ProviderRecord(BaseModel):
+    """A curated provider: who it is, what it serves, and how clients connect."""
+
+    model_config = _STRICT
+
+    id: NonEmpty
+    name: Localized
+    short_name: Annotated[str, Field(max_length=20)] | None = None
+    domains: tuple[NonEmpty, ...] = Field(
+        default=(), description="Mail domains served; hosted services may list none and use mx."
+    )
+    mx: tuple[NonEmpty, ...] = Field(
+        default=(), description="MX host patterns: 'mx.example.com' or '*.example.com'."
+    )
+    country: Annotated[str, Field(pattern=r"^([A-Z]{2}|ZZ)$")]
+    website: HttpUrl
+    status: Status
+    status_reason: Localized | None = None
+    confidence: Confidence
+    confidence_note: str | None = None
+    servers: tuple[ServerEntry, ...] = ()
+    steps: tuple[Step, ...] = ()
+    hints: Hints = Hints()
+    notes: tuple[Localized, ...] = ()
+    quirks: tuple[Quirk, ...] = ()
+    oauth2: OAuth2Info | None = None
+    help: tuple[HelpLink, ...] = ()
+    pop3: Pop3Options = Pop3Options()
+    sources: tuple[SourceRef, ...] = Field(min_length=1)
+    last_verified: dt.date
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not is_hostname(value):
+            raise ValueError("must be hostname-like: lower-case letters, digits, '-' and dots")
+        return value
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        normalized = tuple(_domain(d) for d in value)
+        if len(set(normalized)) != len(normalized):
+            raise ValueError("a domain is listed twice")
+        return normalized
+
+    @field_validator("mx")
+    @classmethod
+    def _mx(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for pattern in value:
+            bare = pattern.lower().removeprefix("*.")
+            if not is_hostname(bare):
+                raise ValueError(f"{pattern!r} is not 'host.name' or '*.host.name'")
+            out.append(pattern.lower())
+        return tuple(out)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProviderRecord:
+        if not self.domains and not self.mx:
+            raise ValueError("list at least one of domains or mx")
+        if self.status is Status.RETIRED:
+            if self.servers:
+                raise ValueError("a retired provider lists no servers")
+            if self.status_reason is None:
+                raise ValueError("a retired provider needs status_reason")
+            return self
+        if self.status in (Status.BROKEN, Status.PREPARATION) and self.status_reason is None:
+            raise ValueError(f"status {self.status.value!r} needs status_reason")
+        if not any(s.protocol.incoming for s in self.servers):
+            raise ValueError("servers: at least one imap or pop3 server is needed")
+        if not any(s.protocol is Protocol.SMTP for s in self.servers):
+            raise ValueError("servers: at least one smtp server is needed")
+        if self.status is Status.PREPARATION and not self.steps:
+            raise ValueError("status 'preparation' needs the steps the user must take")
+        uses_oauth = any(AuthMethod.OAUTH2 in s.auth for s in self.servers)
+        if uses_oauth and self.oauth2 is None:
+            raise ValueError("a server offers oauth2, so the [oauth2] table is needed")
+        return self

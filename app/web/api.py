@@ -1,0 +1,118 @@
+"""The JSON API under ``/api/v1``: providers and lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel, ConfigDict
+
+from app.errors import InvalidAddress, UnknownDomain
+from app.models import Confidence, EmailAddress, Localized, Protocol, Status
+from app.providers.lookup import LookupAnswer, answer_from_config, lookup_answer
+from app.providers.schema import ProviderRecord
+from app.web.deps import DBDep
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+CACHE_PUBLIC = "public, max-age=300"
+
+
+class ProviderSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: Localized
+    domains: tuple[str, ...]
+    country: str
+    status: Status
+    confidence: Confidence
+    protocols: tuple[Protocol, ...]
+    last_verified: dt.date
+
+    @classmethod
+    def of(cls, rec: ProviderRecord) -> ProviderSummary:
+        protocols = tuple(p for p in Protocol if any(s.protocol is p for s in rec.servers))
+        return cls(
+            id=rec.id,
+            name=rec.name,
+            domains=rec.domains,
+            country=rec.country,
+            status=rec.status,
+            confidence=rec.confidence,
+            protocols=protocols,
+            last_verified=rec.last_verified,
+        )
+
+
+class ProviderPage(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    items: list[ProviderSummary]
+
+
+@router.get("/providers", response_model=ProviderPage)
+def list_providers(
+    db: DBDep,
+    response: Response,
+    q: Annotated[str, Query(max_length=200, description="Name or domain, any language.")] = "",
+    protocol: Protocol | None = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+    status: Status | None = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ProviderPage:
+    """Search providers by name (English, 简体中文, 繁體中文) or domain, with filters."""
+    found = db.search(q, protocol=protocol, country=country, status=status)
+    start = (page - 1) * per_page
+    response.headers["Cache-Control"] = CACHE_PUBLIC
+    return ProviderPage(
+        total=len(found),
+        page=page,
+        per_page=per_page,
+        items=[ProviderSummary.of(r) for r in found[start : start + per_page]],
+    )
+
+
+@router.get("/providers/{provider_id}")
+def get_provider(provider_id: str, db: DBDep, response: Response) -> dict[str, Any]:
+    """One provider record, with its sources, confidence and last-verified date."""
+    record = db.get(provider_id.lower())
+    if record is None:
+        raise HTTPException(404, f"no provider with id {provider_id!r}; see /api/v1/providers")
+    response.headers["Cache-Control"] = CACHE_PUBLIC
+    return record.model_dump(mode="json", by_alias=True)
+
+
+@router.get(
+    "/lookup",
+    response_model=LookupAnswer,
+    responses={404: {"description": "No provider serves the domain"}, 422: {}},
+)
+def lookup(
+    db: DBDep,
+    response: Response,
+    email: Annotated[str | None, Query(max_length=320)] = None,
+    domain: Annotated[str | None, Query(max_length=253)] = None,
+) -> LookupAnswer:
+    """Settings for an address (usernames filled in) or a domain (templates kept)."""
+    if email is None and domain is None:
+        raise HTTPException(422, "give ?email=someone@example.com or ?domain=example.com")
+    try:
+        if email is not None:
+            address = EmailAddress.parse(email)
+            answer = answer_from_config(db.config_for(address.domain), address)
+        else:
+            answer = lookup_answer(db, domain or "")
+    except InvalidAddress as exc:
+        raise HTTPException(422, str(exc)) from exc
+    except UnknownDomain as exc:
+        raise HTTPException(
+            404,
+            f"{exc.domain} is not in the provider database. Check the spelling; if it is a "
+            "company or school domain, ask its mail administrator for the IMAP and SMTP servers.",
+        ) from exc
+    response.headers["Cache-Control"] = CACHE_PUBLIC
+    return answer

@@ -1,0 +1,42 @@
+"""What the running app holds: settings, the provider database and rendered documents."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from app.documents.mozilla import render_autoconfig
+from app.models import AccountConfig
+from app.providers.db import ProviderDB
+from app.settings import Settings
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered document with its strong ETag."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> Rendered:
+        return cls(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: ProviderDB
+    _autoconfig: dict[tuple[str | None, str | None], Rendered] = field(default_factory=dict)
+
+    def autoconfig(self, config: AccountConfig) -> Rendered:
+        """The autoconfig document for ``config``, rendered once per provider.
+
+        A provider that lists its domains renders the same document for all of
+        them; one known only by MX (domains empty) names the asked domain.
+        """
+        key = (config.provider_id, None if config.domains else config.domain)
+        found = self._autoconfig.get(key)
+        if found is None:
+            found = self._autoconfig[key] = Rendered.of(render_autoconfig(config))
+        return found

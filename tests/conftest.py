@@ -1,0 +1,68 @@
+"""Shared fixtures: settings, the provider database and an in-process HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.main import create_app
+from app.paths import DATA_DIR
+from app.providers.db import ProviderDB
+from app.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def db() -> ProviderDB:
+    return ProviderDB.from_dir(DATA_DIR)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(data_dir=DATA_DIR, public_url="https://mailsetup.test")
+
+
+async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mailsetup.test") as c:
+            yield c
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process, with its lifespan run."""
+    async for c in _client(settings):
+        yield c
+
+
+@pytest.fixture
+def data_dir_factory(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Write provider files (name -> TOML text) into a fresh data dir and return it."""
+
+    def make(files: dict[str, str]) -> Path:
+        folder = tmp_path / "data" / "providers"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        return tmp_path / "data"
+
+    return make
+
+
+@pytest.fixture
+async def client_for(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A client factory for an app serving another data dir."""
+    clients: list[AsyncIterator[httpx.AsyncClient]] = []
+
+    async def make(data_dir: Path) -> httpx.AsyncClient:
+        gen = _client(Settings(data_dir=data_dir))
+        clients.append(gen)
+        return await anext(gen)
+
+    yield make
+    for gen in clients:
+        await gen.aclose()
