@@ -1,7 +1,108 @@
-"""Server-rendered HTML pages."""
+"""Server-rendered HTML pages: home, setup, the provider catalogue and one provider."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from app.errors import InvalidAddress, UnknownDomain
+from app.models import Protocol, Status
+from app.providers.lookup import EndpointAnswer, LookupAnswer, answer_from_config, parse_query
+from app.web.deps import DBDep
+from app.web.templating import loc, render
 
 router = APIRouter(include_in_schema=False)
+
+PROTOCOL_ORDER = (Protocol.IMAP, Protocol.POP3, Protocol.SMTP)
+
+
+def _grouped(answer: LookupAnswer) -> list[tuple[Protocol, list[EndpointAnswer]]]:
+    groups = []
+    for protocol in PROTOCOL_ORDER:
+        endpoints = [e for e in answer.endpoints if e.protocol is protocol]
+        if endpoints:
+            groups.append((protocol, list(endpoints)))
+    return groups
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, db: DBDep) -> HTMLResponse:
+    return render(request, "home.html", {"provider_count": len(db)})
+
+
+@router.get("/setup", response_class=HTMLResponse)
+def setup(
+    request: Request,
+    db: DBDep,
+    email: Annotated[str, Query(max_length=320)] = "",
+) -> HTMLResponse:
+    """The settings for one address, or a page that says what to try."""
+    try:
+        address, domain = parse_query(email)
+    except InvalidAddress as exc:
+        context = {"error": str(exc), "email": email, "provider_count": len(db)}
+        return render(request, "home.html", context, status_code=422)
+    try:
+        answer = answer_from_config(db.config_for(domain), address)
+    except UnknownDomain:
+        context = {"email": email, "domain": domain, "address": address}
+        return render(request, "unknown.html", context, status_code=404)
+    autoconfig_url = "/mail/config-v1.1.xml?" + urlencode(
+        {"emailaddress": address.address if address else f"you@{domain}"}
+    )
+    context = {
+        "answer": answer,
+        "groups": _grouped(answer),
+        "email": email,
+        "address": address,
+        "autoconfig_url": autoconfig_url,
+        "record": db.get(answer.provider) if answer.provider else None,
+    }
+    return render(request, "setup.html", context)
+
+
+@router.get("/providers", response_class=HTMLResponse)
+def providers(
+    request: Request,
+    db: DBDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    protocol: Annotated[str, Query(max_length=10)] = "",
+    country: Annotated[str, Query(max_length=2)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+) -> HTMLResponse:
+    """Browse and search every provider; unknown filter values are ignored, not errors."""
+    chosen_protocol = Protocol(protocol) if protocol in set(Protocol) else None
+    chosen_status = Status(status) if status in set(Status) else None
+    countries = sorted({r.country for r in db.records})
+    chosen_country = country.upper() if country.upper() in countries else None
+    found = db.search(q, protocol=chosen_protocol, country=chosen_country, status=chosen_status)
+    found.sort(key=lambda r: loc(r.name).casefold())
+    context = {
+        "found": found,
+        "total": len(db),
+        "q": q,
+        "protocol": chosen_protocol.value if chosen_protocol else "",
+        "country": chosen_country or "",
+        "status": chosen_status.value if chosen_status else "",
+        "countries": countries,
+        "protocols": list(Protocol),
+        "statuses": list(Status),
+    }
+    return render(request, "providers.html", context)
+
+
+@router.get("/providers/{provider_id}", response_class=HTMLResponse)
+def provider_detail(request: Request, db: DBDep, provider_id: str) -> HTMLResponse:
+    record = db.get(provider_id.lower())
+    if record is None:
+        context = {"provider_id": provider_id}
+        return render(request, "provider_missing.html", context, status_code=404)
+    groups = [
+        (p, [s for s in record.servers if s.protocol is p])
+        for p in PROTOCOL_ORDER
+        if any(s.protocol is p for s in record.servers)
+    ]
+    return render(request, "provider.html", {"record": record, "groups": groups})
