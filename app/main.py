@@ -50,16 +50,20 @@ def _mount_docs(app: FastAPI) -> None:
         )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app. The provider database loads once, when the app starts."""
+def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None) -> FastAPI:
+    """Build the app. The provider database loads once, when the app starts,
+    unless an already loaded ``db`` is given (tests and benchmarks share one).
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        data_dir = settings.data_dir or DATA_DIR
-        db = ProviderDB.from_dir(data_dir)
-        log.info("loaded %d providers from %s", len(db), data_dir)
-        app.state.mailsetup = AppState(settings=settings, db=db)
+        loaded = db
+        if loaded is None:
+            data_dir = settings.data_dir or DATA_DIR
+            loaded = ProviderDB.from_dir(data_dir)
+            log.info("loaded %d providers from %s", len(loaded), data_dir)
+        app.state.mailsetup = AppState(settings=settings, db=loaded)
         yield
 
     app = FastAPI(

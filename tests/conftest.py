@@ -24,8 +24,10 @@ def settings() -> Settings:
     return Settings(data_dir=DATA_DIR, public_url="https://mailsetup.test")
 
 
-async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
+async def _client(
+    settings: Settings, db: ProviderDB | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, db=db)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://mailsetup.test") as c:
@@ -33,9 +35,9 @@ async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def client(settings: Settings, db: ProviderDB) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the app in-process, with its lifespan run."""
-    async for c in _client(settings):
+    async for c in _client(settings, db):
         yield c
 
 
