@@ -36,6 +36,18 @@ class Settings(BaseSettings):
     )
     probe_deadline: float = Field(default=20.0, gt=0, le=300)
     probe_ca_file: Path | None = None
+    dns_servers: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Comma-separated nameservers (host or host:port); the system's when empty.",
+    )
+    dns_timeout: float = Field(default=3.0, gt=0, le=30)
+    ispdb_url: str = Field(
+        default="https://autoconfig.thunderbird.net/v1.1/",
+        description="ISPDB base URL; a request is this URL plus the domain. Trusted.",
+    )
+    discovery_deadline: float = Field(default=8.0, gt=0, le=60)
+    discovery_cache_ttl: float = Field(default=3600.0, ge=0)
+    discovery_negative_ttl: float = Field(default=60.0, ge=0)
 
     @field_validator("probe_allow_networks", mode="before")
     @classmethod
@@ -45,11 +57,23 @@ class Settings(BaseSettings):
             return tuple(ipaddress.ip_network(p, strict=False) for p in parts if p)
         return value
 
+    @field_validator("dns_servers", mode="before")
+    @classmethod
+    def _split_servers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("public_url", "ispdb_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
 

@@ -1,0 +1,83 @@
+"""A real DNS server for tests: dnsmasq on 127.0.0.1, authoritative for ``.test``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import dns.message
+import dns.query
+
+from tests.realservers import free_udp_port, unavailable
+
+
+@dataclass
+class Zone:
+    """Records to serve. Names are under .test; anything else there is NXDOMAIN."""
+
+    mx: list[tuple[str, str, int]] = field(default_factory=list)  # (domain, host, pref)
+    srv: list[tuple[str, str, int, int, int]] = field(
+        default_factory=list
+    )  # name, target, port, prio, weight
+    no_service: list[str] = field(default_factory=list)  # SRV names answered with target "."
+    hosts: list[tuple[str, str]] = field(default_factory=list)  # (name, address)
+    cnames: list[tuple[str, str]] = field(default_factory=list)  # (alias, target)
+
+    def arguments(self) -> list[str]:
+        args = [f"--mx-host={d},{h},{p}" for d, h, p in self.mx]
+        args += [f"--srv-host={n},{t},{port},{prio},{w}" for n, t, port, prio, w in self.srv]
+        args += [f"--srv-host={n}" for n in self.no_service]
+        args += [f"--host-record={n},{a}" for n, a in self.hosts]
+        args += [f"--cname={a},{t}" for a, t in self.cnames]
+        return args
+
+
+@contextmanager
+def run_dnsmasq(zone: Zone) -> Iterator[str]:
+    """Serve ``zone``; yields the nameserver as ``127.0.0.1:port``."""
+    binary = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+    if not shutil.which(binary):
+        unavailable("dnsmasq is not installed (apt-get install dnsmasq-base)")
+    port = free_udp_port()
+    command = [
+        binary,
+        "--keep-in-foreground",
+        "--conf-file=/dev/null",
+        "--no-resolv",
+        "--no-hosts",
+        "--no-poll",
+        "--pid-file=",
+        f"--port={port}",
+        "--listen-address=127.0.0.1",
+        "--bind-interfaces",
+        "--local=/test/",
+        "--user=root",
+        "--log-facility=-",
+        *zone.arguments(),
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
+        try:
+            _wait_until_answering(port, proc)
+            yield f"127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def _wait_until_answering(port: int, proc: subprocess.Popen[bytes]) -> None:
+    query = dns.message.make_query("ready.test", "A")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            unavailable(f"dnsmasq exited: {output[-500:]}")
+        try:
+            dns.query.udp(query, "127.0.0.1", port=port, timeout=0.2)
+            return
+        except (TimeoutError, OSError, dns.exception.Timeout):
+            time.sleep(0.05)
+    unavailable("dnsmasq did not answer within 10 s")
