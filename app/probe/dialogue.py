@@ -1,0 +1,110 @@
+"""What the three dialogues share: the login request, the findings they fill in,
+opening the connection, choosing a login mechanism and running a SASL exchange."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from app.errors import ProtocolViolation
+from app.models import Security
+from app.probe import wire
+from app.probe.report import AuthOutcome, AuthStatus, Mechanism, SmtpFeatures
+from app.probe.session import LineSession
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    password: str
+    mechanism: Mechanism = Mechanism.AUTO
+    allow_plaintext: bool = False  # send a password over an unencrypted connection
+
+
+@dataclass
+class Findings:
+    """Filled in as the dialogue goes, so a failure keeps what was learnt before it."""
+
+    capabilities: tuple[str, ...] = ()
+    auth_mechanisms: tuple[str, ...] = ()
+    apop_timestamp: bool = False
+    smtp: SmtpFeatures | None = None
+    auth: AuthOutcome = field(
+        default_factory=lambda: AuthOutcome(
+            status=AuthStatus.NOT_ATTEMPTED, detail="the probe stopped before the login"
+        )
+    )
+
+
+Dialogue = Callable[[LineSession, Security, Login, Findings], Awaitable[None]]
+
+
+async def open_connection(session: LineSession, security: Security) -> None:
+    """Connect through the guard; with implicit TLS, shake hands before any byte is read."""
+    async with session.step("connect"):
+        await session.connect()
+    if security is Security.TLS:
+        async with session.step("tls"):
+            await session.start_tls("implicit")
+
+
+def choose_mechanism(
+    login: Login,
+    offered: Mapping[Mechanism, bool],
+    preference: tuple[Mechanism, ...],
+    *,
+    encrypted: bool,
+) -> Mechanism | AuthOutcome:
+    """The mechanism to use, or a NOT_ATTEMPTED outcome saying why none is.
+
+    ``AUTO`` takes the first offered one in ``preference``. Without TLS only APOP
+    is used (it never sends the password) unless the caller allows plaintext.
+    """
+
+    def usable(mechanism: Mechanism) -> bool:
+        safe = encrypted or login.allow_plaintext or mechanism is Mechanism.APOP
+        return offered.get(mechanism, False) and safe
+
+    if login.mechanism is not Mechanism.AUTO:
+        if not offered.get(login.mechanism, False):
+            why = f"the server does not offer {login.mechanism.value}"
+            return AuthOutcome(
+                status=AuthStatus.NOT_ATTEMPTED, mechanism=login.mechanism, detail=why
+            )
+        candidates: tuple[Mechanism, ...] = (login.mechanism,)
+    else:
+        candidates = tuple(m for m in preference if offered.get(m, False))
+        if not candidates:
+            why = "the server offers no password login this tester supports"
+            return AuthOutcome(status=AuthStatus.NOT_ATTEMPTED, detail=why)
+    for mechanism in candidates:
+        if usable(mechanism):
+            return mechanism
+    why = "the connection is not encrypted; the password is not sent in clear text"
+    return AuthOutcome(status=AuthStatus.NOT_ATTEMPTED, mechanism=candidates[0], detail=why)
+
+
+# A reply in a SASL exchange: a challenge (text is base64) or the final verdict.
+CONTINUE, SUCCESS, FAILURE = "continue", "success", "failure"
+ReadVerdict = Callable[[], Awaitable[tuple[str, str]]]
+
+
+async def sasl_exchange(
+    session: LineSession,
+    sasl: wire.SaslClient,
+    command: wire.ClientLine,
+    read: ReadVerdict,
+) -> tuple[bool, str]:
+    """Send ``command``, answer challenges until the verdict; returns (success, server text)."""
+    await session.send(command)
+    while True:
+        kind, text = await read()
+        if kind != CONTINUE:
+            return kind == SUCCESS, text
+        try:
+            answer = sasl.respond(text)
+        except wire.WireError as exc:
+            await session.send("*")  # RFC 4954 section 4, RFC 3501 section 6.2.2: cancel
+            await read()
+            raise ProtocolViolation(str(exc), host=session.host, port=session.port) from exc
+        await session.send(answer)

@@ -1,0 +1,188 @@
+"""The IMAP dialogue (RFC 3501; ID RFC 2971; SASL-IR RFC 4959).
+
+Read-only: after login it sends ID (when advertised), EXAMINE INBOX and LOGOUT.
+Never SELECT, STORE, EXPUNGE or APPEND.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from app import __version__
+from app.errors import ProbeConnectError, ProbeTLSError, ProtocolViolation
+from app.models import Security
+from app.probe import wire
+from app.probe.dialogue import (
+    CONTINUE,
+    FAILURE,
+    SUCCESS,
+    Findings,
+    Login,
+    choose_mechanism,
+    open_connection,
+    sasl_exchange,
+)
+from app.probe.report import AuthOutcome, AuthStatus, Mechanism
+from app.probe.session import LineSession
+
+_PREFERENCE = (Mechanism.PLAIN, Mechanism.COMMAND, Mechanism.LOGIN)
+_ID_FIELDS = (("name", "mailsetup"), ("version", __version__))
+
+
+class _Client:
+    """Tags commands and collects their responses."""
+
+    def __init__(self, session: LineSession) -> None:
+        self.session = session
+        self._tags = (f"a{n}" for n in itertools.count(1))
+
+    def tag(self) -> str:
+        return next(self._tags)
+
+    async def read(self, tag: str) -> list[wire.ImapResponse]:
+        """Responses up to the tagged one or a continuation request (``+``)."""
+
+        def done(line: str) -> bool:
+            return line.startswith((f"{tag} ", "+"))
+
+        lines = await self.session.read_response(done, literals=True)
+        return [self.session.parse(wire.parse_imap_response, line) for line in lines]
+
+    async def command(self, tag: str, parts: list[wire.ClientLine]) -> list[wire.ImapResponse]:
+        """Send a command (literals wait for ``+``); return its responses, tagged last."""
+        for part in parts[:-1]:
+            await self.session.send(part)
+            responses = await self.read(tag)
+            if responses[-1].tag != "+":  # refused before the literal was sent
+                return responses
+        await self.session.send(parts[-1])
+        responses = await self.read(tag)
+        if responses[-1].tag == "+":
+            message = f"unexpected continuation request: + {responses[-1].text[:80]}"
+            raise ProtocolViolation(message, host=self.session.host, port=self.session.port)
+        return responses
+
+    async def simple(self, verb: str) -> list[wire.ImapResponse]:
+        tag = self.tag()
+        return await self.command(tag, [wire.ClientLine.plain(f"{tag} {verb}")])
+
+    async def capabilities(self, found: Findings) -> tuple[str, ...]:
+        async with self.session.step("capability"):
+            caps = wire.imap_capabilities(await self.simple("CAPABILITY")) or ()
+        found.capabilities = caps
+        return caps
+
+
+def _sasl_mechanisms(caps: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c[5:] for c in caps if c.startswith("AUTH="))
+
+
+async def run(session: LineSession, security: Security, login: Login, found: Findings) -> None:
+    """Greeting, CAPABILITY, STARTTLS, login, ID, EXAMINE INBOX, LOGOUT."""
+    await open_connection(session, security)
+    client = _Client(session)
+    async with session.step("greeting") as note:
+        greeting = session.parse(wire.parse_imap_response, await session.read_line())
+        if greeting.tag != "*" or greeting.status not in {"OK", "PREAUTH"}:
+            message = f"the server refused the session: {greeting.status} {greeting.text}"
+            raise ProbeConnectError(message, host=session.host, port=session.port)
+        note.detail = greeting.status
+        caps = wire.imap_capabilities([greeting])
+    if caps is None:
+        caps = await client.capabilities(found)
+    found.capabilities = caps
+    if security is Security.STARTTLS:
+        async with session.step("starttls"):
+            if "STARTTLS" not in caps:
+                message = "the server does not advertise STARTTLS; not continuing in plain text"
+                raise ProbeTLSError(message, host=session.host, port=session.port)
+            tagged = (await client.simple("STARTTLS"))[-1]
+            if tagged.status != "OK":
+                message = f"the server refused STARTTLS: {tagged.status} {tagged.text}"
+                raise ProbeTLSError(message, host=session.host, port=session.port)
+            await session.start_tls("starttls")
+        caps = await client.capabilities(found)  # RFC 3501 section 6.2.1: forget old ones
+    found.auth_mechanisms = _sasl_mechanisms(caps)
+    if greeting.status == "PREAUTH":
+        detail = "the server pre-authenticated the connection (PREAUTH)"
+        found.auth = AuthOutcome(status=AuthStatus.NOT_ATTEMPTED, detail=detail)
+    else:
+        found.auth = await _login(client, security, login, caps, found)
+    if found.auth.status is AuthStatus.OK:
+        await _after_login(client, found)
+    async with session.step("logout") as note:
+        tagged = (await client.simple("LOGOUT"))[-1]
+        note.ok, note.detail = tagged.status == "OK", tagged.text
+
+
+async def _login(
+    client: _Client, security: Security, login: Login, caps: tuple[str, ...], found: Findings
+) -> AuthOutcome:
+    offered = {
+        Mechanism.COMMAND: "LOGINDISABLED" not in caps,  # RFC 3501 section 6.2.3
+        Mechanism.PLAIN: "AUTH=PLAIN" in caps,
+        Mechanism.LOGIN: "AUTH=LOGIN" in caps,
+    }
+    encrypted = security is not Security.NONE
+    chosen = choose_mechanism(login, offered, _PREFERENCE, encrypted=encrypted)
+    if isinstance(chosen, AuthOutcome):
+        if chosen.mechanism is Mechanism.COMMAND and "LOGINDISABLED" in caps:
+            detail = "the server advertises LOGINDISABLED"
+            return AuthOutcome(status=chosen.status, mechanism=chosen.mechanism, detail=detail)
+        return chosen
+    async with client.session.step("login") as note:
+        tag = client.tag()
+        if chosen is Mechanism.COMMAND:
+            args = [(login.username, False), (login.password, True)]
+            responses = await client.command(tag, wire.imap_command(tag, "LOGIN", args))
+            tagged = responses[-1]
+            ok, text = tagged.status == "OK", f"{tagged.status} {tagged.text}"
+        else:
+            ok, text, responses = await _authenticate(client, tag, chosen, login, caps)
+        note.ok, note.detail = ok, text
+    if ok:  # capabilities often grow after login (RFC 3501 section 7.1, CAPABILITY code)
+        found.capabilities = wire.imap_capabilities(responses) or found.capabilities
+    status = AuthStatus.OK if ok else AuthStatus.FAILED
+    return AuthOutcome(status=status, mechanism=chosen, detail=text)
+
+
+async def _authenticate(
+    client: _Client, tag: str, mechanism: Mechanism, login: Login, caps: tuple[str, ...]
+) -> tuple[bool, str, list[wire.ImapResponse]]:
+    name = mechanism.value.upper()
+    sasl = wire.SaslClient(name, login.username, login.password)
+    initial = sasl.initial_response() if "SASL-IR" in caps else None
+    command = (
+        wire.ClientLine.secret(f"{tag} AUTHENTICATE {name} ", initial)
+        if initial
+        else wire.ClientLine.plain(f"{tag} AUTHENTICATE {name}")
+    )
+    seen: list[wire.ImapResponse] = []
+
+    async def read() -> tuple[str, str]:
+        responses = await client.read(tag)
+        seen.extend(responses)
+        last = responses[-1]
+        if last.tag == "+":
+            return CONTINUE, last.text
+        return (SUCCESS if last.status == "OK" else FAILURE), f"{last.status} {last.text}"
+
+    ok, text = await sasl_exchange(client.session, sasl, command, read)
+    return ok, text, seen
+
+
+async def _after_login(client: _Client, found: Findings) -> None:
+    session = client.session
+    if "ID" in found.capabilities:  # NetEase refuses EXAMINE/SELECT without it
+        async with session.step("id") as note:
+            fields = " ".join(f'"{k}" "{v}"' for k, v in _ID_FIELDS)
+            responses = await client.simple(f"ID ({fields})")
+            server_id = [r.text for r in responses if r.tag == "*" and r.text.startswith("ID ")]
+            note.ok = responses[-1].status == "OK"
+            note.detail = server_id[0] if server_id else responses[-1].text
+    async with session.step("examine") as note:
+        responses = await client.simple("EXAMINE INBOX")
+        tagged = responses[-1]
+        exists = wire.imap_exists(responses)
+        note.ok = tagged.status == "OK"
+        note.detail = f"{exists} messages" if note.ok else f"{tagged.status} {tagged.text}"

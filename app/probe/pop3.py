@@ -1,0 +1,149 @@
+"""The POP3 dialogue (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034).
+
+Read-only: after login it sends STAT and QUIT only, so the server's UPDATE
+state finds nothing marked for deletion. Never DELE, RETR or TOP.
+"""
+
+from __future__ import annotations
+
+from app.errors import ProbeConnectError, ProbeTLSError
+from app.models import Security
+from app.probe import wire
+from app.probe.dialogue import (
+    CONTINUE,
+    FAILURE,
+    SUCCESS,
+    Findings,
+    Login,
+    choose_mechanism,
+    open_connection,
+    sasl_exchange,
+)
+from app.probe.report import AuthOutcome, AuthStatus, Mechanism
+from app.probe.session import LineSession
+
+# Encrypted: SASL PLAIN, then USER/PASS, SASL LOGIN and APOP. Unencrypted (and
+# allowed): APOP first, because it never sends the password itself.
+_PREFERENCE = (Mechanism.PLAIN, Mechanism.COMMAND, Mechanism.LOGIN, Mechanism.APOP)
+_PREFERENCE_PLAIN = (Mechanism.APOP, *_PREFERENCE[:3])
+
+
+async def _status(session: LineSession) -> wire.Pop3Status:
+    return session.parse(wire.parse_pop3_status, await session.read_line())
+
+
+async def _capa(session: LineSession, found: Findings) -> wire.Pop3Capabilities | None:
+    """CAPA, or None when the server does not know it (then USER/PASS is assumed)."""
+    async with session.step("capa") as note:
+        await session.send("CAPA")
+        if not (await _status(session)).ok:
+            note.detail = "CAPA not supported"
+            return None
+        lines = await session.read_response(wire.pop3_multiline_done)
+        capa = wire.parse_pop3_capa(lines[:-1])
+        found.capabilities, found.auth_mechanisms = capa.keywords, capa.sasl
+        return capa
+
+
+async def run(session: LineSession, security: Security, login: Login, found: Findings) -> None:
+    """Greeting, CAPA, STLS, login, STAT, QUIT."""
+    await open_connection(session, security)
+    async with session.step("greeting"):
+        greeting = await _status(session)
+        if not greeting.ok:
+            message = f"the server refused the session: {greeting.text}"
+            raise ProbeConnectError(message, host=session.host, port=session.port)
+        timestamp = wire.apop_timestamp(greeting.text)
+        found.apop_timestamp = timestamp is not None
+    capa = await _capa(session, found)
+    if security is Security.STARTTLS:
+        async with session.step("starttls"):
+            if capa is not None and not capa.stls:
+                raise ProbeTLSError(
+                    "CAPA does not offer STLS; not continuing in plain text",
+                    host=session.host,
+                    port=session.port,
+                )
+            await session.send("STLS")
+            reply = await _status(session)
+            if not reply.ok:
+                message = f"the server refused STLS: {reply.text}"
+                raise ProbeTLSError(message, host=session.host, port=session.port)
+            await session.start_tls("starttls")
+        capa = await _capa(session, found)  # RFC 2595 section 4: ask again after TLS
+    found.auth = await _login(session, security, login, capa, timestamp)
+    if found.auth.status is AuthStatus.OK:
+        async with session.step("stat") as note:
+            await session.send("STAT")
+            reply = await _status(session)
+            if reply.ok:
+                count, octets = session.parse(wire.parse_pop3_stat, reply.text)
+                note.detail = f"{count} messages, {octets} octets"
+            else:
+                note.ok, note.detail = False, reply.text
+    async with session.step("quit") as note:
+        await session.send("QUIT")
+        reply = await _status(session)
+        note.ok, note.detail = reply.ok, reply.text
+
+
+async def _login(
+    session: LineSession,
+    security: Security,
+    login: Login,
+    capa: wire.Pop3Capabilities | None,
+    timestamp: str | None,
+) -> AuthOutcome:
+    sasl = capa.sasl if capa else ()
+    offered = {
+        Mechanism.COMMAND: capa is None or capa.user,
+        Mechanism.APOP: timestamp is not None,
+        Mechanism.PLAIN: "PLAIN" in sasl,
+        Mechanism.LOGIN: "LOGIN" in sasl,
+    }
+    encrypted = security is not Security.NONE
+    preference = _PREFERENCE if encrypted else _PREFERENCE_PLAIN
+    chosen = choose_mechanism(login, offered, preference, encrypted=encrypted)
+    if isinstance(chosen, AuthOutcome):
+        return chosen
+    async with session.step("login") as note:
+        if chosen is Mechanism.APOP and timestamp is not None:  # offered only with one
+            digest = wire.apop_digest(timestamp, login.password)
+            await session.send(wire.ClientLine.secret(f"APOP {login.username} ", digest))
+            reply = await _status(session)
+            ok, text = reply.ok, reply.text
+        elif chosen is Mechanism.COMMAND:
+            ok, text = await _user_pass(session, login)
+        else:
+            ok, text = await _sasl(session, chosen, login)
+        note.ok, note.detail = ok, text
+    status = AuthStatus.OK if ok else AuthStatus.FAILED
+    return AuthOutcome(status=status, mechanism=chosen, detail=text)
+
+
+async def _user_pass(session: LineSession, login: Login) -> tuple[bool, str]:
+    await session.send(f"USER {login.username}")
+    reply = await _status(session)
+    if not reply.ok:
+        return False, reply.text
+    await session.send(wire.ClientLine.secret("PASS ", login.password))
+    reply = await _status(session)
+    return reply.ok, reply.text
+
+
+async def _sasl(session: LineSession, mechanism: Mechanism, login: Login) -> tuple[bool, str]:
+    name = mechanism.value.upper()
+    sasl = wire.SaslClient(name, login.username, login.password)
+    initial = sasl.initial_response()  # RFC 5034 section 4 allows an initial response
+    command = (
+        wire.ClientLine.secret(f"AUTH {name} ", initial)
+        if initial
+        else wire.ClientLine.plain(f"AUTH {name}")
+    )
+
+    async def read() -> tuple[str, str]:
+        reply = await _status(session)
+        kind = {"+": CONTINUE, "+OK": SUCCESS}.get(reply.kind, FAILURE)
+        return kind, reply.text
+
+    return await sasl_exchange(session, sasl, command, read)

@@ -1,0 +1,114 @@
+"""The SMTP submission dialogue (RFC 5321, STARTTLS RFC 3207, AUTH RFC 4954).
+
+Read-only: greeting, EHLO (or HELO), STARTTLS, AUTH and QUIT. Never MAIL,
+RCPT or DATA, so nothing is ever sent or queued.
+"""
+
+from __future__ import annotations
+
+from app.errors import ProbeConnectError, ProbeTLSError, ProtocolViolation
+from app.models import Security
+from app.probe import wire
+from app.probe.dialogue import (
+    CONTINUE,
+    FAILURE,
+    SUCCESS,
+    Findings,
+    Login,
+    choose_mechanism,
+    open_connection,
+    sasl_exchange,
+)
+from app.probe.report import AuthOutcome, AuthStatus, Mechanism
+from app.probe.session import LineSession
+
+_PREFERENCE = (Mechanism.PLAIN, Mechanism.LOGIN)
+
+
+async def _reply(session: LineSession) -> wire.SmtpReply:
+    lines = await session.read_response(wire.smtp_reply_done)
+    return session.parse(wire.parse_smtp_reply, lines)
+
+
+async def _hello(session: LineSession, found: Findings, step: str) -> wire.EhloInfo:
+    """EHLO, falling back to HELO (RFC 5321 section 4.1.1.1); records the extensions."""
+    async with session.step(step) as note:
+        name = session.local_address_literal()
+        await session.send(f"EHLO {name}")
+        reply = await _reply(session)
+        if reply.code == 250:
+            info = wire.parse_ehlo(reply)
+        else:
+            await session.send(f"HELO {name}")
+            helo = await _reply(session)
+            if helo.code != 250:
+                message = f"EHLO and HELO refused: {reply.code} {reply.text} / {helo.text}"
+                raise ProtocolViolation(message, host=session.host, port=session.port)
+            info = wire.parse_ehlo(wire.SmtpReply(250, helo.lines[:1]))
+            note.detail = "no EHLO; HELO accepted"
+    found.capabilities = tuple(f"{k} {v}".rstrip() for k, v in info.keywords.items())
+    found.auth_mechanisms, found.smtp = info.auth, info.features
+    return info
+
+
+async def run(session: LineSession, security: Security, login: Login, found: Findings) -> None:
+    """Greeting, EHLO, STARTTLS, EHLO again, AUTH, QUIT."""
+    await open_connection(session, security)
+    async with session.step("greeting") as note:
+        greeting = await _reply(session)
+        if greeting.code != 220:
+            message = f"the server refused the session: {greeting.code} {greeting.text}"
+            raise ProbeConnectError(message, host=session.host, port=session.port)
+        note.detail = greeting.text
+    info = await _hello(session, found, "ehlo")
+    if security is Security.STARTTLS:
+        async with session.step("starttls"):
+            if not info.starttls:
+                message = "EHLO does not offer STARTTLS; not continuing in plain text"
+                raise ProbeTLSError(message, host=session.host, port=session.port)
+            await session.send("STARTTLS")
+            reply = await _reply(session)
+            if reply.code != 220:
+                message = f"the server refused STARTTLS: {reply.code} {reply.text}"
+                raise ProbeTLSError(message, host=session.host, port=session.port)
+            await session.start_tls("starttls")
+        info = await _hello(session, found, "ehlo-tls")  # RFC 3207 section 4.2: forget, ask again
+    found.auth = await _login(session, security, login, info)
+    async with session.step("quit") as note:
+        await session.send("QUIT")
+        reply = await _reply(session)
+        note.ok, note.detail = reply.code == 221, f"{reply.code} {reply.text}"
+
+
+async def _login(
+    session: LineSession, security: Security, login: Login, info: wire.EhloInfo
+) -> AuthOutcome:
+    if not info.auth:
+        detail = "the server offers no AUTH here"
+        if info.starttls and security is Security.NONE:
+            detail += " (it may after STARTTLS)"
+        return AuthOutcome(status=AuthStatus.NOT_ATTEMPTED, detail=detail)
+    offered = {Mechanism.PLAIN: "PLAIN" in info.auth, Mechanism.LOGIN: "LOGIN" in info.auth}
+    encrypted = security is not Security.NONE
+    chosen = choose_mechanism(login, offered, _PREFERENCE, encrypted=encrypted)
+    if isinstance(chosen, AuthOutcome):
+        return chosen
+    name = chosen.value.upper()
+    sasl = wire.SaslClient(name, login.username, login.password)
+    initial = sasl.initial_response()  # RFC 4954 section 4: initial response allowed
+    command = (
+        wire.ClientLine.secret(f"AUTH {name} ", initial)
+        if initial
+        else wire.ClientLine.plain(f"AUTH {name}")
+    )
+
+    async def read() -> tuple[str, str]:
+        reply = await _reply(session)
+        kind = {334: CONTINUE, 235: SUCCESS}.get(reply.code, FAILURE)
+        return kind, reply.text if kind == CONTINUE else f"{reply.code} {reply.text}"
+
+    async with session.step("login") as note:
+        ok, text = await sasl_exchange(session, sasl, command, read)
+        note.ok, note.detail = ok, text
+    status = AuthStatus.OK if ok else AuthStatus.FAILED
+    return AuthOutcome(status=status, mechanism=chosen, detail=text)

@@ -1,0 +1,1 @@
+"""Tests of the live tester (app.probe): guard, wire, session and real-server dialogues."""
