@@ -1,0 +1,268 @@
+"""Discovery for any domain: every source at once, each under a deadline, best rank wins.
+
+The database answers first and alone. Otherwise the domain's autoconfig, ISPDB,
+MX and SRV run in parallel; as soon as no pending source can beat the best
+answer so far, the rest are cancelled. Guesses run only when all of them
+failed, and count only once the verifier confirms them. Results are cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Protocol
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from app.discovery.autoconfig import AutoconfigError, parse_autoconfig
+from app.discovery.cache import Cache, MemoryCache
+from app.discovery.dns import DnsClient, DnsStatus
+from app.discovery.http import FetchError, fetch
+from app.discovery.plan import (
+    SRV_SERVICES,
+    Fetch,
+    Rank,
+    autoconfig_fetches,
+    base_domain,
+    config_from_guesses,
+    config_from_srv,
+    guess_candidates,
+    ispdb_fetch,
+    pick,
+)
+from app.errors import UnknownDomain
+from app.models import AccountConfig, ServerEndpoint, Source
+from app.providers.db import ProviderDB, to_account_config
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+GUESS_STAGGER = 0.1  # Thunderbird starts one guess every 100 ms
+
+
+class Attempt(BaseModel):
+    """One thing discovery tried: what, how long, and why it failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Source
+    target: str
+    ok: bool
+    duration_ms: float
+    detail: str = ""
+
+
+class Discovery(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    domain: str
+    config: AccountConfig | None
+    alternatives: tuple[AccountConfig, ...] = ()
+    trace: tuple[Attempt, ...] = ()
+    findings: tuple[str, ...] = ()
+    cached: bool = False
+
+
+class Verifier(Protocol):
+    """Confirms a guessed endpoint with a capability check (never a login)."""
+
+    async def confirm(self, endpoint: ServerEndpoint) -> str | None:
+        """None when the endpoint speaks its protocol as guessed, else why not."""
+
+
+Found = tuple[Rank, AccountConfig] | None
+
+
+class _Run:
+    """The state of one discovery: attempts, answers, and the tasks still running."""
+
+    def __init__(self) -> None:
+        self.trace: list[Attempt] = []
+        self.found: list[tuple[Rank, AccountConfig]] = []
+        self.findings: list[str] = []
+        self.loop = asyncio.get_running_loop()
+
+    def note(self, source: Source, target: str, started: float, ok: bool, detail: str) -> None:
+        ms = round((self.loop.time() - started) * 1000, 1)
+        self.trace.append(
+            Attempt(source=source, target=target, ok=ok, duration_ms=ms, detail=detail)
+        )
+
+
+def _relabel(config: AccountConfig, source: Source) -> AccountConfig:
+    endpoints = tuple(e.model_copy(update={"source": source}) for e in config.endpoints)
+    return config.model_copy(update={"endpoints": endpoints, "source": source})
+
+
+class Discoverer:
+    """Runs discovery; one per app, sharing the DNS client, HTTP client and cache."""
+
+    def __init__(
+        self,
+        db: ProviderDB,
+        dns: DnsClient,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        *,
+        verifier: Verifier | None = None,
+        cache: Cache[Discovery] | None = None,
+    ) -> None:
+        self.db = db
+        self.dns = dns
+        self.http = http
+        self.settings = settings
+        self.verifier = verifier
+        self.cache: Cache[Discovery] = cache or MemoryCache()
+
+    async def discover(self, domain: str, email: str | None = None) -> Discovery:
+        """The settings for ``domain`` (A-label, normalised) and how they were found."""
+        try:
+            config = self.db.config_for(domain)
+        except UnknownDomain:
+            pass
+        else:
+            hit = Attempt(source=Source.DATABASE, target=domain, ok=True, duration_ms=0.0)
+            return Discovery(domain=domain, config=config, trace=(hit,))
+        cached = await self.cache.get(domain)
+        if cached is not None:
+            return cached.model_copy(update={"cached": True})
+        result = await self._discover(domain, email)
+        ttl = (
+            self.settings.discovery_cache_ttl
+            if result.config
+            else self.settings.discovery_negative_ttl
+        )
+        await self.cache.set(domain, result, ttl)
+        return result
+
+    async def _discover(self, domain: str, email: str | None) -> Discovery:
+        run = _Run()
+        jobs: list[tuple[Rank, Awaitable[Found]]] = [
+            (f.rank, self._fetch(run, f, domain))
+            for f in autoconfig_fetches(domain, email, Rank.AUTOCONFIG_HTTPS)
+        ]
+        jobs.append(
+            (Rank.ISPDB, self._fetch(run, ispdb_fetch(self.settings.ispdb_url, domain), domain))
+        )
+        jobs.append((Rank.MX_PROVIDER, self._mx(run, domain)))
+        jobs.append((Rank.SRV, self._srv(run, domain)))
+        try:
+            async with asyncio.timeout(self.settings.discovery_deadline):
+                await _until_decided(jobs, run.found)
+        except TimeoutError:
+            run.findings.append("discovery-deadline")
+        if not run.found and "domain-not-found" not in run.findings and self.verifier:
+            guessed = await self._guess(run, domain, self.verifier)
+            if guessed is not None:
+                run.found.append((Rank.GUESS, guessed))
+        if not run.found:
+            return Discovery(
+                domain=domain, config=None, trace=tuple(run.trace), findings=tuple(run.findings)
+            )
+        best, alternatives = pick(run.found)
+        if min(rank for rank, _ in run.found) is Rank.AUTOCONFIG_HTTP:
+            run.findings.append("insecure-autoconfig")  # over plain http: could be forged
+        return Discovery(
+            domain=domain,
+            config=best,
+            alternatives=tuple(alternatives),
+            trace=tuple(run.trace),
+            findings=tuple(run.findings),
+        )
+
+    async def _fetch(
+        self, run: _Run, plan: Fetch, domain: str, relabel: Source | None = None
+    ) -> Found:
+        started = run.loop.time()
+        try:
+            fetched = await fetch(self.http, plan.url)
+            config, dropped = parse_autoconfig(fetched.body, domain, plan.source)
+        except (FetchError, AutoconfigError) as exc:
+            run.note(plan.source, plan.url, started, False, str(exc))
+            return None
+        detail = "; ".join(f"dropped: {d}" for d in dropped)
+        run.note(plan.source, plan.url, started, True, detail)
+        return plan.rank, _relabel(config, relabel) if relabel else config
+
+    async def _mx(self, run: _Run, domain: str) -> Found:
+        started = run.loop.time()
+        answer = await self.dns.mx(domain)
+        if answer.status is DnsStatus.NXDOMAIN:
+            run.findings.append("domain-not-found")
+        elif answer.status is DnsStatus.NO_RECORDS:
+            run.findings.append("no-mx")
+        if not answer.records:
+            run.note(Source.MX, domain, started, False, answer.detail)
+            return None
+        host = answer.records[0].host
+        record = self.db.by_mx(host)
+        if record is not None:
+            run.note(Source.MX, domain, started, True, f"{host} belongs to {record.id}")
+            return Rank.MX_PROVIDER, _relabel(to_account_config(record, domain), Source.MX)
+        base = base_domain(host)
+        run.note(Source.MX, domain, started, False, f"{host}: no known provider; trying {base}")
+        if base is None or base == domain:
+            return None
+        plans = autoconfig_fetches(base, None, Rank.MX_AUTOCONFIG)[:2]
+        plans.append(ispdb_fetch(self.settings.ispdb_url, base, Rank.MX_ISPDB))
+        results = await asyncio.gather(*(self._fetch(run, p, domain, Source.MX) for p in plans))
+        found = [r for r in results if r is not None]
+        return min(found, key=lambda pair: pair[0]) if found else None
+
+    async def _srv(self, run: _Run, domain: str) -> Found:
+        started = run.loop.time()
+        labels = [label for label, _, _ in SRV_SERVICES]
+        answers = await asyncio.gather(*(self.dns.srv(f"{label}.{domain}") for label in labels))
+        records = {label: a.records for label, a in zip(labels, answers, strict=True)}
+        config = config_from_srv(domain, records)
+        offered = [a.name for a in answers if a.records]
+        run.note(
+            Source.SRV,
+            domain,
+            started,
+            config is not None,
+            "found " + ", ".join(offered) if offered else "no SRV records",
+        )
+        return (Rank.SRV, config) if config else None
+
+    async def _guess(self, run: _Run, domain: str, verifier: Verifier) -> AccountConfig | None:
+        async def one(i: int, endpoint: ServerEndpoint) -> ServerEndpoint | None:
+            await asyncio.sleep(i * GUESS_STAGGER)
+            started = run.loop.time()
+            target = f"{endpoint.protocol.value}://{endpoint.host}:{endpoint.port}"
+            reason = await verifier.confirm(endpoint)
+            run.note(Source.GUESS_VERIFIED, target, started, reason is None, reason or "confirmed")
+            return endpoint if reason is None else None
+
+        candidates = guess_candidates(domain)
+        try:
+            async with asyncio.timeout(self.settings.discovery_deadline):
+                results = await asyncio.gather(*(one(i, e) for i, e in enumerate(candidates)))
+        except TimeoutError:
+            run.findings.append("guess-deadline")
+            return None
+        return config_from_guesses(domain, [e for e in results if e is not None])
+
+
+async def _until_decided(
+    jobs: list[tuple[Rank, Awaitable[Found]]], found: list[tuple[Rank, AccountConfig]]
+) -> None:
+    """Run every job; stop once no pending job's best rank beats the best answer."""
+    tasks = {asyncio.ensure_future(job): rank for rank, job in jobs}
+    try:
+        while tasks:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                tasks.pop(task)
+                result = task.result()
+                if result is not None:
+                    found.append(result)
+            best = min((rank for rank, _ in found), default=None)
+            if best is not None and all(rank >= best for rank in tasks.values()):
+                return
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
