@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.hostnames import to_unicode
+from app.i18n import N_
 from app.models import AuthMethod, Localized, Security, Status
 from app.paths import TEMPLATES_DIR
 
@@ -41,11 +42,6 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 def loc(text: Localized | None) -> str:
     """A provider text in the request's language."""
     return text.get(current_lang.get()) if text is not None else ""
-
-
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext no-op marker
-    """Mark ``message`` for extraction; it is translated where it is shown."""
-    return message
 
 
 SECURITY_LABELS = {
