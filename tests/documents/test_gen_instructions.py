@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_file
 
-from app.documents import instructions
+from app.documents import client_texts, instructions
 from app.documents.instructions import CLIENTS, Guide, build_guide
 from app.errors import MailsetupError
 from app.models import AccountConfig, EmailAddress, Status
@@ -179,13 +179,12 @@ def test_every_ui_string_goes_through_gettext(db: ProviderDB) -> None:
 
 
 def test_strings_are_extracted_by_babel() -> None:
-    path = Path(instructions.__file__)
+    path = Path(client_texts.__file__)
     ids = {m[1] for m in extract_from_file("python", str(path))}
-    templates = {
-        t for client in instructions._CLIENTS.values() for t in (*client.steps, *client.mistakes)
-    }
-    templates |= {c.oauth for c in instructions._CLIENTS.values()}
-    templates |= set(CLIENTS.values()) | {instructions.WRONG_PASSWORD, instructions.USE_SECRET}
+    texts = client_texts.CLIENT_TEXTS.values()
+    templates = {t for client in texts for t in (*client.steps, *client.mistakes)}
+    templates |= {c.oauth for c in texts}
+    templates |= set(CLIENTS.values()) | {client_texts.WRONG_PASSWORD, client_texts.USE_SECRET}
     assert templates - ids == set()
 
 
