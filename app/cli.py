@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -9,8 +10,10 @@ from typing import Annotated
 
 import typer
 
-from app.errors import DataError, InvalidAddress, UnknownDomain
+from app.errors import DataError, InvalidAddress
+from app.models import Attempt
 from app.paths import DATA_DIR
+from app.providers.lookup import LookupAnswer
 
 cli = typer.Typer(
     name="mailsetup",
@@ -80,21 +83,26 @@ def lookup(
     data_dir: DataDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show the settings for an address or domain."""
-    from app.providers.db import ProviderDB
-    from app.providers.lookup import lookup_answer
+    """Show the settings for an address or domain, from the database or discovery."""
+    from app.discovery.service import NotDiscovered
 
-    db = ProviderDB.from_dir(_data_dir(data_dir))
     try:
-        answer = lookup_answer(db, address)
-    except (InvalidAddress, UnknownDomain) as exc:
+        answer = asyncio.run(_lookup(address, data_dir))
+    except InvalidAddress as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except NotDiscovered as exc:
+        typer.echo(f"error: no settings found for {exc.domain}", err=True)
+        for code in exc.discovery.findings:
+            typer.echo(f"  finding: {code}", err=True)
+        _print_trace(exc.discovery.trace, err=True)
         raise typer.Exit(1) from exc
     if as_json:
         typer.echo(json.dumps(answer.model_dump(mode="json", by_alias=True), ensure_ascii=False))
         return
     name = answer.name.en if answer.name else answer.domain
     typer.echo(f"{name} ({answer.provider or 'unknown'}), status: {answer.status.value}")
+    typer.echo(f"  source: {answer.source.value}")
     if answer.status_reason:
         typer.echo(f"  {answer.status_reason.en}")
     for e in answer.endpoints:
@@ -105,6 +113,30 @@ def lookup(
         )
     for i, step in enumerate(answer.steps, 1):
         typer.echo(f"  step {i}: {step.text.en}")
+    for code in answer.findings:
+        typer.echo(f"  finding: {code}")
+    _print_trace(answer.trace)
+
+
+async def _lookup(address: str, data_dir: Path | None) -> LookupAnswer:
+    from app.discovery.service import lookup as discover_lookup
+    from app.discovery.service import open_discovery
+    from app.providers.db import ProviderDB
+    from app.settings import get_settings
+
+    db = ProviderDB.from_dir(_data_dir(data_dir))
+    async with open_discovery(get_settings(), db) as discoverer:
+        return await discover_lookup(discoverer, address)
+
+
+def _print_trace(trace: tuple[Attempt, ...], *, err: bool = False) -> None:
+    for a in trace:
+        verdict = "ok  " if a.ok else "fail"
+        detail = f"  {a.detail}" if a.detail else ""
+        typer.echo(
+            f"  trace {verdict} {a.source.value:14} {a.target} ({a.duration_ms:g} ms){detail}",
+            err=err,
+        )
 
 
 @cli.command()

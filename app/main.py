@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
+from app.discovery.service import open_discovery
 from app.paths import DATA_DIR, STATIC_DIR
 from app.providers.db import ProviderDB
 from app.settings import Settings, get_settings
@@ -63,8 +64,9 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
             data_dir = settings.data_dir or DATA_DIR
             loaded = ProviderDB.from_dir(data_dir)
             log.info("loaded %d providers from %s", len(loaded), data_dir)
-        app.state.mailsetup = AppState(settings=settings, db=loaded)
-        yield
+        async with open_discovery(settings, loaded) as discoverer:
+            app.state.mailsetup = AppState(settings=settings, db=loaded, discoverer=discoverer)
+            yield
 
     app = FastAPI(
         title="mailsetup",

@@ -245,3 +245,15 @@ class AccountConfig(BaseModel):
     @property
     def outgoing(self) -> tuple[ServerEndpoint, ...]:
         return self.by_protocol(Protocol.SMTP)
+
+
+class Attempt(BaseModel):
+    """One thing discovery tried: which source, what target, how long, and why it failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Source
+    target: str
+    ok: bool
+    duration_ms: float
+    detail: str = ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -12,6 +12,7 @@ from app.main import create_app
 from app.paths import DATA_DIR
 from app.providers.db import ProviderDB
 from app.settings import Settings
+from tests.dnsmasq import ZONE, run_dnsmasq
 
 
 @pytest.fixture(scope="session")
@@ -19,9 +20,24 @@ def db() -> ProviderDB:
     return ProviderDB.from_dir(DATA_DIR)
 
 
+@pytest.fixture(scope="session")
+def nameserver() -> Iterator[str]:
+    """A real DNS server (dnsmasq) for the .test zone; nothing else resolves."""
+    with run_dnsmasq(ZONE) as ns:
+        yield ns
+
+
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(data_dir=DATA_DIR, public_url="https://mailsetup.test")
+def settings(nameserver: str) -> Settings:
+    """The app's settings in tests: local DNS only, and an ISPDB that refuses at once."""
+    return Settings(
+        data_dir=DATA_DIR,
+        public_url="https://mailsetup.test",
+        dns_servers=(nameserver,),
+        dns_timeout=1.0,
+        ispdb_url="http://127.0.0.1:9/v1.1/",
+        discovery_deadline=3.0,
+    )
 
 
 async def _client(
@@ -56,12 +72,12 @@ def data_dir_factory(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def client_for(tmp_path: Path):  # type: ignore[no-untyped-def]
+async def client_for(settings: Settings):  # type: ignore[no-untyped-def]
     """A client factory for an app serving another data dir."""
     clients: list[AsyncIterator[httpx.AsyncClient]] = []
 
     async def make(data_dir: Path) -> httpx.AsyncClient:
-        gen = _client(Settings(data_dir=data_dir))
+        gen = _client(settings.model_copy(update={"data_dir": data_dir}))
         clients.append(gen)
         return await anext(gen)
 

@@ -8,11 +8,25 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.settings import get_settings
+
+
+@pytest.fixture(autouse=True)
+def local_only(nameserver: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI reads settings from the environment: point DNS and ISPDB at this machine."""
+    monkeypatch.setenv("MAILSETUP_DNS_SERVERS", nameserver)
+    monkeypatch.setenv("MAILSETUP_ISPDB_URL", "http://127.0.0.1:9/v1.1/")
+    monkeypatch.setenv("MAILSETUP_DISCOVERY_DEADLINE", "3")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 def test_lookup_prints_settings() -> None:
@@ -28,12 +42,22 @@ def test_lookup_json_and_errors() -> None:
     result = runner.invoke(cli, ["lookup", "QQ.com.", "--json"])
     assert result.exit_code == 0
     assert json.loads(result.output)["provider"] == "qq.com"
-    unknown = runner.invoke(cli, ["lookup", "x@nowhere.example"])
+    unknown = runner.invoke(cli, ["lookup", "x@nowhere.test"])
     assert unknown.exit_code == 1
-    assert "no provider in the database serves nowhere.example" in unknown.output
+    assert "no settings found for nowhere.test" in unknown.output
+    assert "finding: domain-not-found" in unknown.output
+    assert "trace fail mx" in unknown.output
     invalid = runner.invoke(cli, ["lookup", "a b@qq.com"])
     assert invalid.exit_code == 1
     assert "not a valid email address" in invalid.output
+
+
+def test_lookup_discovers_and_prints_the_trace() -> None:
+    result = CliRunner().invoke(cli, ["lookup", "me@srvonly.test"])
+    assert result.exit_code == 0, result.output
+    assert "source: srv" in result.output
+    assert "imap  mail.srvonly.test:993 tls" in result.output
+    assert "trace ok   srv" in result.output
 
 
 def test_export_is_json_of_every_provider() -> None:

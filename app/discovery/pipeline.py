@@ -33,25 +33,13 @@ from app.discovery.plan import (
     pick,
 )
 from app.errors import UnknownDomain
-from app.models import AccountConfig, ServerEndpoint, Source
+from app.models import AccountConfig, Attempt, ServerEndpoint, Source
 from app.providers.db import ProviderDB, to_account_config
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
 GUESS_STAGGER = 0.1  # Thunderbird starts one guess every 100 ms
-
-
-class Attempt(BaseModel):
-    """One thing discovery tried: what, how long, and why it failed."""
-
-    model_config = ConfigDict(frozen=True)
-
-    source: Source
-    target: str
-    ok: bool
-    duration_ms: float
-    detail: str = ""
 
 
 class Discovery(BaseModel):
@@ -227,6 +215,19 @@ class Discoverer:
         )
         return (Rank.SRV, config) if config else None
 
+    async def _resolving(self, run: _Run, candidates: list[ServerEndpoint]) -> list[ServerEndpoint]:
+        """The candidates whose host name resolves; the others are not worth a connection."""
+        hosts = sorted({e.host for e in candidates})
+        started = run.loop.time()
+        answers = await asyncio.gather(*(self.dns.addresses(h) for h in hosts))
+        resolving = set()
+        for host, answer in zip(hosts, answers, strict=True):
+            if answer.records:
+                resolving.add(host)
+            else:
+                run.note(Source.GUESS_VERIFIED, host, started, False, answer.detail)
+        return [e for e in candidates if e.host in resolving]
+
     async def _guess(self, run: _Run, domain: str, verifier: Verifier) -> AccountConfig | None:
         async def one(i: int, endpoint: ServerEndpoint) -> ServerEndpoint | None:
             await asyncio.sleep(i * GUESS_STAGGER)
@@ -236,7 +237,7 @@ class Discoverer:
             run.note(Source.GUESS_VERIFIED, target, started, reason is None, reason or "confirmed")
             return endpoint if reason is None else None
 
-        candidates = guess_candidates(domain)
+        candidates = await self._resolving(run, guess_candidates(domain))
         try:
             async with asyncio.timeout(self.settings.discovery_deadline):
                 results = await asyncio.gather(*(one(i, e) for i, e in enumerate(candidates)))

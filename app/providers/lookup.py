@@ -8,6 +8,7 @@ from app.errors import InvalidAddress
 from app.hostnames import normalize_domain, to_unicode
 from app.models import (
     AccountConfig,
+    Attempt,
     AuthMethod,
     EmailAddress,
     HelpLink,
@@ -56,6 +57,9 @@ class LookupAnswer(BaseModel):
     oauth2: OAuth2Info | None
     help: tuple[HelpLink, ...]
     source: Source
+    trace: tuple[Attempt, ...] = ()
+    findings: tuple[str, ...] = ()
+    alternatives: tuple[tuple[EndpointAnswer, ...], ...] = ()
 
 
 def parse_query(text: str) -> tuple[EmailAddress | None, str]:
@@ -69,9 +73,8 @@ def parse_query(text: str) -> tuple[EmailAddress | None, str]:
     return None, normalize_domain(text)
 
 
-def answer_from_config(config: AccountConfig, address: EmailAddress | None) -> LookupAnswer:
-    """Fill the config's username templates for ``address`` (kept as templates without one)."""
-    endpoints = tuple(
+def _endpoints(config: AccountConfig, address: EmailAddress | None) -> tuple[EndpointAnswer, ...]:
+    return tuple(
         EndpointAnswer(
             protocol=e.protocol,
             host=e.host,
@@ -83,6 +86,18 @@ def answer_from_config(config: AccountConfig, address: EmailAddress | None) -> L
         )
         for e in config.endpoints
     )
+
+
+def answer_from_config(
+    config: AccountConfig,
+    address: EmailAddress | None,
+    *,
+    trace: tuple[Attempt, ...] = (),
+    findings: tuple[str, ...] = (),
+    alternatives: tuple[AccountConfig, ...] = (),
+) -> LookupAnswer:
+    """Fill the config's username templates for ``address`` (kept as templates without one)."""
+    endpoints = _endpoints(config, address)
     return LookupAnswer(
         email=address.address if address else None,
         domain=config.domain,
@@ -98,6 +113,9 @@ def answer_from_config(config: AccountConfig, address: EmailAddress | None) -> L
         oauth2=config.oauth2,
         help=config.help,
         source=config.source,
+        trace=trace,
+        findings=findings,
+        alternatives=tuple(_endpoints(a, address) for a in alternatives),
     )
 
 

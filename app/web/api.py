@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from app.errors import InvalidAddress, UnknownDomain
+from app.discovery.service import NotDiscovered
+from app.discovery.service import lookup as discover_lookup
+from app.errors import InvalidAddress
 from app.models import Confidence, EmailAddress, Localized, Protocol, Status
-from app.providers.lookup import LookupAnswer, answer_from_config, lookup_answer
+from app.providers.lookup import LookupAnswer
 from app.providers.schema import ProviderRecord
-from app.web.deps import DBDep
+from app.web.deps import DBDep, DiscovererDep
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -86,33 +88,49 @@ def get_provider(provider_id: str, db: DBDep, response: Response) -> dict[str, A
     return record.model_dump(mode="json", by_alias=True)
 
 
+def not_found_message(exc: NotDiscovered) -> str:
+    """What to tell a person when no source had settings for the domain."""
+    domain = exc.discovery.domain
+    if "domain-not-found" in exc.discovery.findings:
+        return f"{domain} does not exist in DNS. Check the spelling of the address."
+    return (
+        f"No mail settings found for {domain}: it is not in the provider database, and its "
+        "autoconfig, ISPDB, MX and SRV records gave nothing, nor did any guessed server answer. "
+        "If it is a company or school domain, ask its mail administrator for the IMAP and SMTP "
+        "servers."
+    )
+
+
 @router.get(
     "/lookup",
     response_model=LookupAnswer,
-    responses={404: {"description": "No provider serves the domain"}, 422: {}},
+    responses={404: {"description": "No source has settings for the domain"}, 422: {}},
 )
-def lookup(
-    db: DBDep,
+async def lookup(
+    discoverer: DiscovererDep,
     response: Response,
     email: Annotated[str | None, Query(max_length=320)] = None,
     domain: Annotated[str | None, Query(max_length=253)] = None,
 ) -> LookupAnswer:
-    """Settings for an address (usernames filled in) or a domain (templates kept)."""
+    """Settings for an address (usernames filled in) or a domain (templates kept).
+
+    The database answers known domains at once; other domains go through
+    discovery, and the answer carries its trace.
+    """
     if email is None and domain is None:
         raise HTTPException(422, "give ?email=someone@example.com or ?domain=example.com")
     try:
         if email is not None:
-            address = EmailAddress.parse(email)
-            answer = answer_from_config(db.config_for(address.domain), address)
-        else:
-            answer = lookup_answer(db, domain or "")
+            EmailAddress.parse(email)  # an email must be an address, not a bare domain
+        answer = await discover_lookup(discoverer, email if email is not None else domain or "")
     except InvalidAddress as exc:
         raise HTTPException(422, str(exc)) from exc
-    except UnknownDomain as exc:
-        raise HTTPException(
-            404,
-            f"{exc.domain} is not in the provider database. Check the spelling; if it is a "
-            "company or school domain, ask its mail administrator for the IMAP and SMTP servers.",
-        ) from exc
+    except NotDiscovered as exc:
+        detail = {
+            "message": not_found_message(exc),
+            "findings": list(exc.discovery.findings),
+            "trace": [a.model_dump(mode="json") for a in exc.discovery.trace],
+        }
+        raise HTTPException(404, detail) from exc
     response.headers["Cache-Control"] = CACHE_PUBLIC
     return answer

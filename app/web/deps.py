@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.discovery.pipeline import Discoverer
 from app.providers.db import ProviderDB
 from app.settings import Settings
 from app.web.state import AppState
@@ -24,6 +25,11 @@ def get_db(state: Annotated[AppState, Depends(get_state)]) -> ProviderDB:
     return state.db
 
 
+def get_discoverer(state: Annotated[AppState, Depends(get_state)]) -> Discoverer:
+    return state.discoverer
+
+
 StateDep = Annotated[AppState, Depends(get_state)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 DBDep = Annotated[ProviderDB, Depends(get_db)]
+DiscovererDep = Annotated[Discoverer, Depends(get_discoverer)]

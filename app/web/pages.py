@@ -8,10 +8,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.errors import InvalidAddress, UnknownDomain
+from app.discovery.service import NotDiscovered
+from app.discovery.service import lookup as discover_lookup
+from app.errors import InvalidAddress
 from app.models import Protocol, Status
-from app.providers.lookup import EndpointAnswer, LookupAnswer, answer_from_config, parse_query
-from app.web.deps import DBDep
+from app.providers.lookup import EndpointAnswer, LookupAnswer, parse_query
+from app.web.deps import DBDep, DiscovererDep
 from app.web.templating import loc, render
 
 router = APIRouter(include_in_schema=False)
@@ -34,21 +36,27 @@ def home(request: Request, db: DBDep) -> HTMLResponse:
 
 
 @router.get("/setup", response_class=HTMLResponse)
-def setup(
+async def setup(
     request: Request,
     db: DBDep,
+    discoverer: DiscovererDep,
     email: Annotated[str, Query(max_length=320)] = "",
 ) -> HTMLResponse:
-    """The settings for one address, or a page that says what to try."""
+    """The settings for one address, from the database or discovery, or what to try."""
     try:
         address, domain = parse_query(email)
+        answer = await discover_lookup(discoverer, email)
     except InvalidAddress as exc:
         context = {"error": str(exc), "email": email, "provider_count": len(db)}
         return render(request, "home.html", context, status_code=422)
-    try:
-        answer = answer_from_config(db.config_for(domain), address)
-    except UnknownDomain:
-        context = {"email": email, "domain": domain, "address": address}
+    except NotDiscovered as exc:
+        context = {
+            "email": email,
+            "domain": exc.discovery.domain,
+            "address": exc.address,
+            "trace": exc.discovery.trace,
+            "findings": exc.discovery.findings,
+        }
         return render(request, "unknown.html", context, status_code=404)
     autoconfig_url = "/mail/config-v1.1.xml?" + urlencode(
         {"emailaddress": address.address if address else f"you@{domain}"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from app.discovery.pipeline import Discoverer
 from app.documents.mozilla import render_autoconfig
 from app.models import AccountConfig
 from app.providers.db import ProviderDB
@@ -27,6 +28,7 @@ class Rendered:
 class AppState:
     settings: Settings
     db: ProviderDB
+    discoverer: Discoverer
     _autoconfig: dict[tuple[str | None, str | None], Rendered] = field(default_factory=dict)
 
     def autoconfig(self, config: AccountConfig) -> Rendered:

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.hostnames import to_unicode
 from app.i18n import N_
-from app.models import AuthMethod, Localized, Security, Status
+from app.models import AuthMethod, Localized, Security, Source, Status
 from app.paths import TEMPLATES_DIR
 
 current_lang: ContextVar[str] = ContextVar("current_lang", default="en")
@@ -71,6 +71,34 @@ STATUS_LABELS = {
 }
 
 
+SOURCE_LABELS = {
+    Source.DATABASE: N_("our curated provider database"),
+    Source.AUTOCONFIG: N_("the domain's own autoconfig file"),
+    Source.ISPDB: N_("Thunderbird's ISPDB"),
+    Source.MX: N_("the domain's MX records, which point to a known provider"),
+    Source.SRV: N_("the domain's SRV records (RFC 6186 and RFC 8314)"),
+    Source.GUESS_VERIFIED: N_("a guess, confirmed by connecting to the server"),
+}
+
+FINDING_LABELS = {
+    "domain-not-found": N_("The domain does not exist in DNS."),
+    "no-mx": N_("The domain has no MX records, so it may not receive mail at all."),
+    "insecure-autoconfig": N_(
+        "The settings came over plain HTTP and could have been altered on the way."
+    ),
+    "discovery-deadline": N_("Some sources did not answer in time."),
+    "guess-deadline": N_("Guessing ran out of time."),
+}
+
+
+def _source_label(value: Source) -> str:
+    return _gettext(SOURCE_LABELS[value])
+
+
+def _finding_label(code: str) -> str:
+    return _gettext(FINDING_LABELS[code]) if code in FINDING_LABELS else code
+
+
 def _status_label(value: Status) -> str:
     return _gettext(STATUS_LABELS[value])
 
@@ -97,6 +125,8 @@ def build_environment() -> Environment:
         security_label=_security_label,
         auth_label=_auth_label,
         status_label=_status_label,
+        source_label=_source_label,
+        finding_label=_finding_label,
     )
     env.filters["unicode_domain"] = to_unicode
     return env

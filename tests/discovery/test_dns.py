@@ -9,7 +9,7 @@ import pytest
 
 from app.discovery.dns import DnsClient, DnsStatus, MxRecord, SrvRecord, parse_nameserver
 from app.errors import ProbeDNSError
-from tests.discovery.dnsmasq import Zone, run_dnsmasq
+from tests.dnsmasq import Zone, run_dnsmasq
 
 ZONE = Zone(
     mx=[("gw.test", "aspmx.l.google.com", 1), ("gw.test", "alt1.aspmx.l.google.com", 5)],

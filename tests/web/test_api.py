@@ -124,3 +124,36 @@ async def test_docs_work_offline(client: httpx.AsyncClient) -> None:
 async def test_no_5xx_on_hostile_input(client: httpx.AsyncClient, path: str) -> None:
     r = await client.get(path)
     assert r.status_code < 500, (path, r.status_code, r.text)
+
+
+async def test_lookup_discovers_domains_outside_the_database(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/v1/lookup", params={"email": "me@srvonly.test"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["provider"] is None
+    assert body["source"] == "srv"
+    assert [(e["host"], e["port"], e["source"]) for e in body["endpoints"]] == [
+        ("mail.srvonly.test", 993, "srv"),
+        ("mail.srvonly.test", 587, "srv"),
+    ]
+    assert body["endpoints"][0]["username"] == "me@srvonly.test"
+    sources = {a["source"] for a in body["trace"]}
+    assert {"autoconfig", "ispdb", "mx", "srv"} <= sources
+    assert all("duration_ms" in a for a in body["trace"])
+
+
+async def test_lookup_by_mx_of_a_known_provider(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/v1/lookup", params={"domain": "gw.test"})
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["provider"], body["source"]) == ("workspace.google.com", "mx")
+    assert body["endpoints"][0]["host"] == "imap.gmail.com"
+
+
+async def test_lookup_of_a_domain_that_does_not_exist(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/v1/lookup", params={"email": "me@does-not-exist.test"})
+    assert r.status_code == 404
+    detail = r.json()["detail"]
+    assert "does not exist in DNS" in detail["message"]
+    assert "domain-not-found" in detail["findings"]
+    assert detail["trace"]

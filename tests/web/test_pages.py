@@ -159,3 +159,23 @@ async def test_static_assets_are_local(client: httpx.AsyncClient) -> None:
     page = (await client.get("/setup", params={"email": "a@qq.com"})).text
     # Scripts and styles are never loaded from another origin.
     assert not re.search(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//', page)
+
+
+async def test_setup_page_for_a_discovered_domain(client: httpx.AsyncClient) -> None:
+    r = await client.get("/setup", params={"email": "me@srvonly.test"})
+    assert r.status_code == 200
+    assert _template(r.text) == "setup.html"
+    text = _text(r.text)
+    assert "Found by discovery" in text
+    assert "SRV records" in text
+    assert "mail.srvonly.test" in text
+    assert "What we tried" in text
+
+
+async def test_unknown_page_shows_what_was_tried(client: httpx.AsyncClient) -> None:
+    r = await client.get("/setup", params={"email": "me@does-not-exist.test"})
+    assert r.status_code == 404
+    assert _template(r.text) == "unknown.html"
+    text = _text(r.text)
+    assert "does not exist in DNS" in text
+    assert "What we tried" in text

@@ -81,3 +81,43 @@ def _wait_until_answering(port: int, proc: subprocess.Popen[bytes]) -> None:
         except (TimeoutError, OSError, dns.exception.Timeout):
             time.sleep(0.05)
     unavailable("dnsmasq did not answer within 10 s")
+
+
+# The zone every test shares: names under .test for discovery, the guard and the web app.
+NAMES = (
+    "autoconfig.example.test",
+    "example.test",
+    "hop.test",
+    "autoconfig.own.test",
+    "own.test",
+    "autoconfig.redir.test",
+    "autoconfig.mx-base.test",
+    "autoconfig.slow.test",
+    "autoconfig.bomb.test",
+)
+
+ZONE = Zone(
+    hosts=[
+        *((name, "127.0.0.1") for name in NAMES),
+        ("private.test", "10.0.0.1"),
+        ("loop2.test", "127.0.0.2"),
+        ("mixed.test", "127.0.0.1"),
+        ("mixed.test", "192.168.1.1"),
+        ("mail.srvonly.test", "127.0.0.1"),
+        ("guessme.test", "127.0.0.1"),
+        ("imap.guessme.test", "127.0.0.1"),
+        ("smtp.guessme.test", "127.0.0.1"),
+    ],
+    mx=[
+        ("gw.test", "aspmx.l.google.com", 1),
+        ("ms.test", "ms-test.mail.protection.outlook.com", 0),
+        ("tx.test", "mxbiz1.qq.com", 5),
+        ("viabase.test", "mx1.mx-base.test", 10),
+        ("own.test", "mx.own.test", 10),
+    ],
+    srv=[
+        ("_imaps._tcp.srvonly.test", "mail.srvonly.test", 993, 0, 1),
+        ("_submission._tcp.srvonly.test", "mail.srvonly.test", 587, 0, 1),
+    ],
+    no_service=["_pop3._tcp.srvonly.test"],
+)
