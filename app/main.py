@@ -17,7 +17,8 @@ from app.discovery.service import open_discovery
 from app.paths import DATA_DIR, STATIC_DIR
 from app.providers.db import ProviderDB
 from app.settings import Settings, get_settings
-from app.web import api, pages, wellknown
+from app.web import api, clientconfig, owners, pages, wellknown
+from app.web.clientconfig import CaseInsensitivePaths, load_signer
 from app.web.state import AppState
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,11 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
             data_dir = settings.data_dir or DATA_DIR
             loaded = ProviderDB.from_dir(data_dir)
             log.info("loaded %d providers from %s", len(loaded), data_dir)
+        signer = load_signer(settings)
         async with open_discovery(settings, loaded) as discoverer:
-            app.state.mailsetup = AppState(settings=settings, db=loaded, discoverer=discoverer)
+            app.state.mailsetup = AppState(
+                settings=settings, db=loaded, discoverer=discoverer, signer=signer
+            )
             yield
 
     app = FastAPI(
@@ -83,7 +87,10 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
         return {"status": "ok"}
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(CaseInsensitivePaths)
     app.include_router(api.router)
+    app.include_router(clientconfig.router)
+    app.include_router(owners.router)
     app.include_router(wellknown.router)
     app.include_router(pages.router)
     return app

@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     )
     probe_deadline: float = Field(default=20.0, gt=0, le=300)
     probe_ca_file: Path | None = None
+    organization: str = Field(
+        default="mailsetup", max_length=100, description="Named in Apple profiles."
+    )
+    profile_signing_cert: Path | None = Field(
+        default=None, description="PEM certificate that signs Apple profiles (with the key)."
+    )
+    profile_signing_key: Path | None = None
+    profile_signing_chain: Path | None = Field(
+        default=None, description="PEM intermediates sent with the signature."
+    )
     dns_servers: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description="Comma-separated nameservers (host or host:port); the system's when empty.",

@@ -107,6 +107,7 @@ ZONE = Zone(
         ("guessme.test", "127.0.0.1"),
         ("imap.guessme.test", "127.0.0.1"),
         ("smtp.guessme.test", "127.0.0.1"),
+        ("mailsetup.test", "127.0.0.1"),
     ],
     mx=[
         ("gw.test", "aspmx.l.google.com", 1),
@@ -115,7 +116,10 @@ ZONE = Zone(
         ("viabase.test", "mx1.mx-base.test", 10),
         ("own.test", "mx.own.test", 10),
     ],
+    cnames=[("autoconfig.owned.test", "mailsetup.test")],
     srv=[
+        ("_imaps._tcp.owned.test", "imap.example.org", 993, 0, 0),
+        ("_submissions._tcp.owned.test", "smtp.example.org", 587, 0, 0),
         ("_imaps._tcp.srvonly.test", "mail.srvonly.test", 993, 0, 1),
         ("_submission._tcp.srvonly.test", "mail.srvonly.test", 587, 0, 1),
     ],

@@ -151,6 +151,12 @@ class DnsClient:
         worst = s4 if s4 is not DnsStatus.NO_RECORDS else s6
         return DnsAnswer(host, "A/AAAA", worst, (), d4 or d6, max(ms4, ms6))
 
+    async def values(self, name: str, rdtype: str) -> DnsAnswer[str]:
+        """Any record type as presentation text (``0 1 993 imap.example.org.`` for SRV)."""
+        status, rdatas, detail, ms = await self._query(name, rdtype)
+        texts = tuple(r.to_text() for r in rdatas)  # type: ignore[attr-defined]
+        return DnsAnswer(name, rdtype, status, texts, detail, ms)
+
     async def resolve(self, host: str) -> list[IPAddress]:
         """The guard's :class:`~app.probe.guard.Resolver` interface."""
         answer = await self.addresses(host)

@@ -10,7 +10,7 @@ from app.discovery.guess import ProbeVerifier
 from app.discovery.http import HTTP_PORTS, make_client
 from app.discovery.pipeline import Discoverer, Discovery
 from app.errors import UnknownDomain
-from app.models import EmailAddress
+from app.models import AccountConfig, EmailAddress
 from app.probe.guard import Guard
 from app.probe.session import tls_context
 from app.providers.db import ProviderDB
@@ -46,14 +46,23 @@ class NotDiscovered(UnknownDomain):
         self.address = address
 
 
-async def lookup(discoverer: Discoverer, query: str) -> LookupAnswer:
-    """Settings for an address or domain from any source; raise InvalidAddress or NotDiscovered."""
+async def resolve(
+    discoverer: Discoverer, query: str
+) -> tuple[EmailAddress | None, AccountConfig, Discovery]:
+    """The address (if any), its config and how it was found; raise InvalidAddress or
+    NotDiscovered."""
     address, domain = parse_query(query)
     found = await discoverer.discover(domain, address.address if address else None)
     if found.config is None:
         raise NotDiscovered(found, address)
+    return address, found.config, found
+
+
+async def lookup(discoverer: Discoverer, query: str) -> LookupAnswer:
+    """Settings for an address or domain from any source; raise InvalidAddress or NotDiscovered."""
+    address, config, found = await resolve(discoverer, query)
     return answer_from_config(
-        found.config,
+        config,
         address,
         trace=found.trace,
         findings=found.findings,

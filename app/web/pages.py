@@ -8,13 +8,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.discovery.service import NotDiscovered
-from app.discovery.service import lookup as discover_lookup
+from app.discovery.service import NotDiscovered, resolve
+from app.documents.instructions import CLIENTS, GuideUnavailable, build_guide
 from app.errors import InvalidAddress
 from app.models import Protocol, Status
-from app.providers.lookup import EndpointAnswer, LookupAnswer, parse_query
+from app.providers.lookup import EndpointAnswer, LookupAnswer, answer_from_config
 from app.web.deps import DBDep, DiscovererDep
-from app.web.templating import loc, render
+from app.web.templating import current_lang, loc, render, translations
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,8 +44,7 @@ async def setup(
 ) -> HTMLResponse:
     """The settings for one address, from the database or discovery, or what to try."""
     try:
-        address, domain = parse_query(email)
-        answer = await discover_lookup(discoverer, email)
+        address, config, found = await resolve(discoverer, email)
     except InvalidAddress as exc:
         context = {"error": str(exc), "email": email, "provider_count": len(db)}
         return render(request, "home.html", context, status_code=422)
@@ -58,15 +57,31 @@ async def setup(
             "findings": exc.discovery.findings,
         }
         return render(request, "unknown.html", context, status_code=404)
+    answer = answer_from_config(
+        config, address, trace=found.trace, findings=found.findings, alternatives=found.alternatives
+    )
+    domain = config.domain
     autoconfig_url = "/mail/config-v1.1.xml?" + urlencode(
         {"emailaddress": address.address if address else f"you@{domain}"}
     )
+    lang = current_lang.get()
+    guides = []
+    if address is not None and answer.endpoints:
+        gettext = translations(lang).gettext
+        try:
+            guides = [build_guide(config, address, c, lang, gettext=gettext) for c in CLIENTS]
+        except GuideUnavailable:
+            guides = []  # a config without both directions: the tables still show it
     context = {
         "answer": answer,
         "groups": _grouped(answer),
         "email": email,
         "address": address,
         "autoconfig_url": autoconfig_url,
+        "mobileconfig_url": "/apple/mobileconfig?" + urlencode({"email": address.address})
+        if address
+        else None,
+        "guides": guides,
         "record": db.get(answer.provider) if answer.provider else None,
     }
     return render(request, "setup.html", context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.discovery.pipeline import Discoverer
@@ -29,6 +30,7 @@ class AppState:
     settings: Settings
     db: ProviderDB
     discoverer: Discoverer
+    signer: Callable[[bytes], bytes] | None = None
     _autoconfig: dict[tuple[str | None, str | None], Rendered] = field(default_factory=dict)
 
     def autoconfig(self, config: AccountConfig) -> Rendered:
