@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
@@ -17,8 +18,9 @@ from app.discovery.service import open_discovery
 from app.paths import DATA_DIR, STATIC_DIR
 from app.providers.db import ProviderDB
 from app.settings import Settings, get_settings
-from app.web import api, clientconfig, owners, pages, wellknown
+from app.web import api, clientconfig, i18n, learn, owners, pages, wellknown
 from app.web.clientconfig import CaseInsensitivePaths, load_signer
+from app.web.i18n import LanguageMiddleware
 from app.web.state import AppState
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,13 @@ def _mount_docs(app: FastAPI) -> None:
         )
 
 
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 without echoing the input: a request body may hold a password."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
+    return JSONResponse({"detail": detail}, status_code=422, headers={"Cache-Control": "no-store"})
+
+
 def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None) -> FastAPI:
     """Build the app. The provider database loads once, when the app starts,
     unless an already loaded ``db`` is given (tests and benchmarks share one).
@@ -80,6 +89,7 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.add_exception_handler(RequestValidationError, _validation_error)
     _mount_docs(app)
 
     @app.get("/healthz", include_in_schema=False)
@@ -88,9 +98,12 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(CaseInsensitivePaths)
+    app.add_middleware(LanguageMiddleware)
     app.include_router(api.router)
     app.include_router(clientconfig.router)
     app.include_router(owners.router)
+    app.include_router(i18n.router)
+    app.include_router(learn.router)
     app.include_router(wellknown.router)
     app.include_router(pages.router)
     return app

@@ -7,10 +7,12 @@ a context variable, so the shared environment serves every language.
 
 from __future__ import annotations
 
-import gettext
-from contextvars import ContextVar
+from datetime import date
 from typing import Any
 
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -18,17 +20,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.hostnames import to_unicode
 from app.i18n import N_
-from app.models import AuthMethod, Localized, Security, Source, Status
+from app.models import AuthMethod, Confidence, Localized, Security, Source, Status
 from app.paths import TEMPLATES_DIR
-
-current_lang: ContextVar[str] = ContextVar("current_lang", default="en")
-
-_TRANSLATIONS: dict[str, gettext.NullTranslations] = {}
-
-
-def translations(lang: str) -> gettext.NullTranslations:
-    """The message catalog for ``lang``; English strings where none is installed."""
-    return _TRANSLATIONS.get(lang) or gettext.NullTranslations()
+from app.web import qr
+from app.web.i18n import BABEL_LOCALES, language_links
+from app.web.i18n import current_lang as current_lang
+from app.web.i18n import translations as translations
 
 
 def _gettext(message: str) -> str:
@@ -42,6 +39,25 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 def loc(text: Localized | None) -> str:
     """A provider text in the request's language."""
     return text.get(current_lang.get()) if text is not None else ""
+
+
+def _babel_locale() -> str:
+    return BABEL_LOCALES.get(current_lang.get(), "en")
+
+
+def _format_date(value: date, width: str = "long") -> str:
+    """A date the way the request's language writes it: "March 7, 2025", "2025年3月7日"."""
+    return format_date(value, width, locale=_babel_locale())
+
+
+def _format_number(value: float) -> str:
+    """A number with the request's language's separators."""
+    return format_decimal(value, locale=_babel_locale())
+
+
+def _country_name(code: str) -> str:
+    """An ISO 3166 country code as a name in the request's language; the code if unknown."""
+    return str(Locale.parse(_babel_locale()).territories.get(code.upper(), code))
 
 
 SECURITY_LABELS = {
@@ -60,6 +76,13 @@ AUTH_LABELS = {
     AuthMethod.GSSAPI: N_("Kerberos / GSSAPI"),
     AuthMethod.CLIENT_CERT: N_("TLS client certificate"),
     AuthMethod.NONE: N_("No authentication"),
+}
+
+
+CONFIDENCE_LABELS = {
+    Confidence.HIGH: N_("high"),
+    Confidence.MEDIUM: N_("medium"),
+    Confidence.LOW: N_("low"),
 }
 
 
@@ -111,6 +134,10 @@ def _auth_label(value: AuthMethod) -> str:
     return _gettext(AUTH_LABELS[value])
 
 
+def _confidence_label(value: Confidence) -> str:
+    return _gettext(CONFIDENCE_LABELS[value])
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -127,8 +154,14 @@ def build_environment() -> Environment:
         status_label=_status_label,
         source_label=_source_label,
         finding_label=_finding_label,
+        confidence_label=_confidence_label,
+        language_links=language_links,
+        setup_qr_codes=qr.setup_codes,
     )
     env.filters["unicode_domain"] = to_unicode
+    env.filters["date"] = _format_date
+    env.filters["number"] = _format_number
+    env.filters["country"] = _country_name
     return env
 
 

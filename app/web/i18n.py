@@ -1,0 +1,203 @@
+"""The UI language of each request: negotiation, the middleware that applies it, the switcher.
+
+A request's language comes from, in order: an explicit ``?lang=``, the ``lang``
+cookie the switcher sets, ``Accept-Language`` (by quality), and English. The
+middleware puts it in :data:`current_lang` for the templates and the document
+generators, and labels HTML responses with ``Content-Language`` and ``Vary``.
+The switcher is plain links to ``/lang/{code}?next=…``, so it works without
+JavaScript; ``next`` must be a path on this site.
+"""
+
+from __future__ import annotations
+
+import gettext
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from babel import Locale, UnknownLocaleError
+from babel.core import parse_locale
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.translations import load_catalog
+
+# The UI languages (BCP 47 tags, as in <html lang>), each named in its own language.
+LANGUAGES: dict[str, str] = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
+DEFAULT = "en"
+# Babel's name for each language: its catalog folder and its formatting locale.
+BABEL_LOCALES: dict[str, str] = {"en": "en", "zh-Hans": "zh_Hans", "zh-Hant": "zh_Hant"}
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+MAX_ACCEPT_LANGUAGE = 2000  # characters read from the header
+MAX_RANGES = 30  # language ranges considered from the header
+MAX_NEXT = 2000
+
+current_lang: ContextVar[str] = ContextVar("current_lang", default=DEFAULT)
+
+
+def translations(lang: str) -> gettext.NullTranslations:
+    """The message catalog for ``lang``; English (the msgids themselves) for ``en``."""
+    if lang == DEFAULT or lang not in BABEL_LOCALES:
+        return gettext.NullTranslations()
+    return load_catalog(BABEL_LOCALES[lang])
+
+
+def match_tag(tag: str) -> str | None:
+    """Our language for one BCP 47 tag, or None: zh-TW/HK/MO and zh-Hant → zh-Hant,
+    any other Chinese → zh-Hans, any English → en.
+
+    An explicit script wins; otherwise Babel's likely subtags decide by region.
+    """
+    try:
+        language, territory, script, *_ = parse_locale(tag.strip(), sep="-")
+    except ValueError:
+        language, territory, script = tag.strip().split("-")[0].lower(), None, None
+    if language == "en":
+        return "en"
+    if language != "zh":
+        return None
+    if script is None and territory is not None:
+        try:
+            script = Locale.parse(f"zh_{territory}").script
+        except (ValueError, UnknownLocaleError):
+            script = None
+    return "zh-Hant" if script == "Hant" else "zh-Hans"
+
+
+def accepted_tags(header: str) -> list[str]:
+    """The language ranges of an ``Accept-Language`` header, best first (RFC 9110 §12.5.4).
+
+    Ranges with q=0 or a malformed q are dropped; equal qualities keep their order.
+    """
+    ranked: list[tuple[float, int, str]] = []
+    for index, item in enumerate(header[:MAX_ACCEPT_LANGUAGE].split(",")[:MAX_RANGES]):
+        tag, *params = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and 0 < quality <= 1:
+            ranked.append((-quality, index, tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The best of our languages for an ``Accept-Language`` header; English when none fits."""
+    for tag in accepted_tags(accept_language or ""):
+        found = match_tag(tag)
+        if found:
+            return found
+    return DEFAULT
+
+
+def choose_language(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """``?lang=`` first, then the cookie, then ``Accept-Language``; invalid values are skipped."""
+    for explicit in (query, cookie):
+        found = match_tag(explicit) if explicit else None
+        if found:
+            return found
+    return negotiate(accept_language)
+
+
+class LanguageMiddleware:
+    """ASGI middleware: sets :data:`current_lang` for the request and labels HTML responses."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        for lang in LANGUAGES:
+            translations(lang)  # compile the catalogs at start-up: a broken .po fails here
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        conn = HTTPConnection(scope)
+        lang = choose_language(
+            conn.query_params.get("lang"),
+            conn.cookies.get(COOKIE),
+            conn.headers.get("accept-language"),
+        )
+
+        async def send_labelled(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers["Content-Language"] = lang
+                    headers.add_vary_header("Accept-Language")
+                    headers.add_vary_header("Cookie")
+            await send(message)
+
+        token = current_lang.set(lang)
+        try:
+            await self.app(scope, receive, send_labelled)
+        finally:
+            current_lang.reset(token)
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site (without ``lang=``), else ``/``.
+
+    Refuses what a browser could read as another host: ``//host``, ``/\\host``,
+    absolute URLs, and control characters (browsers drop tabs and newlines).
+    """
+    if not target or len(target) > MAX_NEXT or not target.startswith("/"):
+        return "/"
+    if (
+        target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 0x20 or c == "\x7f" for c in target)
+    ):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+    return parts.path + ("?" + urlencode(query) if query else "")
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    """One entry of the language switcher."""
+
+    code: str
+    label: str
+    href: str
+    current: bool
+
+
+def language_links(request: Request) -> list[LanguageLink]:
+    """The switcher's links, each returning to the page shown (``lang=`` left out)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    here = request.url.path + ("?" + urlencode(query) if query else "")
+    current = current_lang.get()
+    return [
+        LanguageLink(code, label, f"/lang/{code}?" + urlencode({"next": here}), code == current)
+        for code, label in LANGUAGES.items()
+    ]
+
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/lang/{code}")
+def switch_language(
+    code: str, next_url: Annotated[str, Query(alias="next", max_length=MAX_NEXT)] = "/"
+) -> RedirectResponse:
+    """Remember ``code`` in the ``lang`` cookie and go back to ``next`` (a local path)."""
+    if code not in LANGUAGES:
+        raise HTTPException(404, f"unknown language {code!r}; use one of {', '.join(LANGUAGES)}")
+    response = RedirectResponse(safe_next(next_url), status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    response.set_cookie(
+        COOKIE, code, max_age=COOKIE_MAX_AGE, path="/", samesite="lax", httponly=True
+    )
+    return response
