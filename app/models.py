@@ -67,6 +67,16 @@ class Status(StrEnum):
     RETIRED = "retired"
 
 
+class Quirk(StrEnum):
+    """Machine-readable facts the tester and the guides act on."""
+
+    IMAP_ID_REQUIRED = "imap-id-required"  # NetEase: SELECT fails until the client sends ID
+    BRIDGE_ONLY = "bridge-only"  # Proton: only through a local bridge program
+    OAUTH2_ONLY = "oauth2-only"  # no password login at all
+    GBK_ERRORS = "gbk-errors"  # server error text may be GBK, not UTF-8
+    ADMIN_MAY_BLOCK = "admin-may-block"  # an organisation's admin can switch clients off
+
+
 class Confidence(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
@@ -234,6 +244,7 @@ class AccountConfig(BaseModel):
     help: tuple[HelpLink, ...] = ()
     pop3_leave_on_server: bool = True
     source: Source = Source.DATABASE
+    quirks: tuple[Quirk, ...] = ()
 
     def by_protocol(self, protocol: Protocol) -> tuple[ServerEndpoint, ...]:
         return tuple(e for e in self.endpoints if e.protocol is protocol)

@@ -1,16 +1,34 @@
-"""The live tester: guarded connections, bounded sessions, read-only POP3/IMAP/SMTP dialogues."""
+"""The live tester: guarded connections, bounded sessions, read-only POP3/IMAP/SMTP
+dialogues, TLS inspection, and a diagnosis of every failure."""
 
+from app.probe.account import AccountFacts
+from app.probe.diagnose import diagnose, render
 from app.probe.guard import Connector, Guard, Resolver, SystemResolver
-from app.probe.report import AuthStatus, Mechanism, ProbeResult
+from app.probe.report import (
+    AuthStatus,
+    Code,
+    Finding,
+    Mechanism,
+    ProbeResult,
+    Severity,
+    TLSInfo,
+)
 from app.probe.tester import probe
 
 __all__ = [
+    "AccountFacts",
     "AuthStatus",
+    "Code",
     "Connector",
+    "Finding",
     "Guard",
     "Mechanism",
     "ProbeResult",
     "Resolver",
+    "Severity",
     "SystemResolver",
+    "TLSInfo",
+    "diagnose",
     "probe",
+    "render",
 ]

@@ -1,4 +1,4 @@
-"""What the three dialogues share: the login request, the findings they fill in,
+"""What the three dialogues share: the login request, the observations they fill in,
 opening the connection, choosing a login mechanism and running a SASL exchange."""
 
 from __future__ import annotations
@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from app.errors import ProtocolViolation
 from app.models import Security
 from app.probe import wire
-from app.probe.report import AuthOutcome, AuthStatus, Mechanism, SmtpFeatures
+from app.probe.report import (
+    AuthOutcome,
+    AuthStatus,
+    Mechanism,
+    NotAttempted,
+    Reason,
+    SmtpFeatures,
+)
 from app.probe.session import LineSession
 
 
@@ -19,11 +26,13 @@ class Login:
     password: str
     mechanism: Mechanism = Mechanism.AUTO
     allow_plaintext: bool = False  # send a password over an unencrypted connection
+    withheld: str = ""  # why the password must not be sent on this connection at all
 
 
 @dataclass
-class Findings:
-    """Filled in as the dialogue goes, so a failure keeps what was learnt before it."""
+class Observations:
+    """What the server showed, filled in as the dialogue goes, so a failure keeps what
+    was learnt before it. (The diagnosis is :mod:`app.probe.diagnose`.)"""
 
     capabilities: tuple[str, ...] = ()
     auth_mechanisms: tuple[str, ...] = ()
@@ -31,12 +40,14 @@ class Findings:
     smtp: SmtpFeatures | None = None
     auth: AuthOutcome = field(
         default_factory=lambda: AuthOutcome(
-            status=AuthStatus.NOT_ATTEMPTED, detail="the probe stopped before the login"
+            status=AuthStatus.NOT_ATTEMPTED,
+            detail="the probe stopped before the login",
+            not_attempted=NotAttempted.STOPPED,
         )
     )
 
 
-Dialogue = Callable[[LineSession, Security, Login, Findings], Awaitable[None]]
+Dialogue = Callable[[LineSession, Security, Login, Observations], Awaitable[None]]
 
 
 async def open_connection(session: LineSession, security: Security) -> None:
@@ -46,6 +57,14 @@ async def open_connection(session: LineSession, security: Security) -> None:
     if security is Security.TLS:
         async with session.step("tls"):
             await session.start_tls("implicit")
+
+
+def not_attempted(
+    why: NotAttempted, detail: str, mechanism: Mechanism | None = None
+) -> AuthOutcome:
+    return AuthOutcome(
+        status=AuthStatus.NOT_ATTEMPTED, mechanism=mechanism, detail=detail, not_attempted=why
+    )
 
 
 def choose_mechanism(
@@ -59,6 +78,7 @@ def choose_mechanism(
 
     ``AUTO`` takes the first offered one in ``preference``. Without TLS only APOP
     is used (it never sends the password) unless the caller allows plaintext.
+    With ``login.withheld`` set, nothing is sent, not even an APOP digest.
     """
 
     def usable(mechanism: Mechanism) -> bool:
@@ -68,20 +88,20 @@ def choose_mechanism(
     if login.mechanism is not Mechanism.AUTO:
         if not offered.get(login.mechanism, False):
             why = f"the server does not offer {login.mechanism.value}"
-            return AuthOutcome(
-                status=AuthStatus.NOT_ATTEMPTED, mechanism=login.mechanism, detail=why
-            )
+            return not_attempted(NotAttempted.NOT_OFFERED, why, login.mechanism)
         candidates: tuple[Mechanism, ...] = (login.mechanism,)
     else:
         candidates = tuple(m for m in preference if offered.get(m, False))
         if not candidates:
             why = "the server offers no password login this tester supports"
-            return AuthOutcome(status=AuthStatus.NOT_ATTEMPTED, detail=why)
+            return not_attempted(NotAttempted.NOT_OFFERED, why)
+    if login.withheld:
+        return not_attempted(NotAttempted.INSECURE_TLS, login.withheld, candidates[0])
     for mechanism in candidates:
         if usable(mechanism):
             return mechanism
     why = "the connection is not encrypted; the password is not sent in clear text"
-    return AuthOutcome(status=AuthStatus.NOT_ATTEMPTED, mechanism=candidates[0], detail=why)
+    return not_attempted(NotAttempted.PLAINTEXT, why, candidates[0])
 
 
 # A reply in a SASL exchange: a challenge (text is base64) or the final verdict.
@@ -106,5 +126,5 @@ async def sasl_exchange(
         except wire.WireError as exc:
             await session.send("*")  # RFC 4954 section 4, RFC 3501 section 6.2.2: cancel
             await read()
-            raise ProtocolViolation(str(exc), host=session.host, port=session.port) from exc
+            raise session.error(Reason.PROTOCOL_VIOLATION, ProtocolViolation, str(exc)) from exc
         await session.send(answer)

@@ -210,8 +210,18 @@ class Guard:
 
     async def connect(self, host: str, port: int) -> tuple[Streams, IPAddress]:
         """Vet ``host``, then connect to its addresses in order; returns streams and the IP."""
-        addresses = await self.vet(host, port)
+        return await self.connect_vetted(host, port, await self.vet(host, port))
+
+    async def connect_vetted(
+        self, host: str, port: int, addresses: Iterable[IPAddress]
+    ) -> tuple[Streams, IPAddress]:
+        """Connect to ``addresses`` in order; they must come from :meth:`vet` for ``host``.
+
+        Reconnecting to the vetted addresses, rather than resolving again, keeps
+        a second connection from landing somewhere a new DNS answer points.
+        """
         failures: list[str] = []
+        last: OSError | None = None
         for address in addresses:
             try:
                 return await self.connector(str(address), port), address

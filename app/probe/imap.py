@@ -16,13 +16,14 @@ from app.probe.dialogue import (
     CONTINUE,
     FAILURE,
     SUCCESS,
-    Findings,
     Login,
+    Observations,
     choose_mechanism,
+    not_attempted,
     open_connection,
     sasl_exchange,
 )
-from app.probe.report import AuthOutcome, AuthStatus, Mechanism
+from app.probe.report import AuthOutcome, AuthStatus, Mechanism, NotAttempted, Reason
 from app.probe.session import LineSession
 
 _PREFERENCE = (Mechanism.PLAIN, Mechanism.COMMAND, Mechanism.LOGIN)
@@ -59,14 +60,14 @@ class _Client:
         responses = await self.read(tag)
         if responses[-1].tag == "+":
             message = f"unexpected continuation request: + {responses[-1].text[:80]}"
-            raise ProtocolViolation(message, host=self.session.host, port=self.session.port)
+            raise self.session.error(Reason.PROTOCOL_VIOLATION, ProtocolViolation, message)
         return responses
 
     async def simple(self, verb: str) -> list[wire.ImapResponse]:
         tag = self.tag()
         return await self.command(tag, [wire.ClientLine.plain(f"{tag} {verb}")])
 
-    async def capabilities(self, found: Findings) -> tuple[str, ...]:
+    async def capabilities(self, found: Observations) -> tuple[str, ...]:
         async with self.session.step("capability"):
             caps = wire.imap_capabilities(await self.simple("CAPABILITY")) or ()
         found.capabilities = caps
@@ -77,7 +78,7 @@ def _sasl_mechanisms(caps: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c[5:] for c in caps if c.startswith("AUTH="))
 
 
-async def run(session: LineSession, security: Security, login: Login, found: Findings) -> None:
+async def run(session: LineSession, security: Security, login: Login, found: Observations) -> None:
     """Greeting, CAPABILITY, STARTTLS, login, ID, EXAMINE INBOX, LOGOUT."""
     await open_connection(session, security)
     client = _Client(session)
@@ -85,7 +86,7 @@ async def run(session: LineSession, security: Security, login: Login, found: Fin
         greeting = session.parse(wire.parse_imap_response, await session.read_line())
         if greeting.tag != "*" or greeting.status not in {"OK", "PREAUTH"}:
             message = f"the server refused the session: {greeting.status} {greeting.text}"
-            raise ProbeConnectError(message, host=session.host, port=session.port)
+            raise session.error(Reason.SESSION_REFUSED, ProbeConnectError, message)
         note.detail = greeting.status
         caps = wire.imap_capabilities([greeting])
     if caps is None:
@@ -95,17 +96,17 @@ async def run(session: LineSession, security: Security, login: Login, found: Fin
         async with session.step("starttls"):
             if "STARTTLS" not in caps:
                 message = "the server does not advertise STARTTLS; not continuing in plain text"
-                raise ProbeTLSError(message, host=session.host, port=session.port)
+                raise session.error(Reason.STARTTLS_NOT_OFFERED, ProbeTLSError, message)
             tagged = (await client.simple("STARTTLS"))[-1]
             if tagged.status != "OK":
                 message = f"the server refused STARTTLS: {tagged.status} {tagged.text}"
-                raise ProbeTLSError(message, host=session.host, port=session.port)
+                raise session.error(Reason.STARTTLS_REFUSED, ProbeTLSError, message)
             await session.start_tls("starttls")
         caps = await client.capabilities(found)  # RFC 3501 section 6.2.1: forget old ones
     found.auth_mechanisms = _sasl_mechanisms(caps)
     if greeting.status == "PREAUTH":
         detail = "the server pre-authenticated the connection (PREAUTH)"
-        found.auth = AuthOutcome(status=AuthStatus.NOT_ATTEMPTED, detail=detail)
+        found.auth = not_attempted(NotAttempted.PREAUTH, detail)
     else:
         found.auth = await _login(client, security, login, caps, found)
     if found.auth.status is AuthStatus.OK:
@@ -116,7 +117,7 @@ async def run(session: LineSession, security: Security, login: Login, found: Fin
 
 
 async def _login(
-    client: _Client, security: Security, login: Login, caps: tuple[str, ...], found: Findings
+    client: _Client, security: Security, login: Login, caps: tuple[str, ...], found: Observations
 ) -> AuthOutcome:
     offered = {
         Mechanism.COMMAND: "LOGINDISABLED" not in caps,  # RFC 3501 section 6.2.3
@@ -128,7 +129,7 @@ async def _login(
     if isinstance(chosen, AuthOutcome):
         if chosen.mechanism is Mechanism.COMMAND and "LOGINDISABLED" in caps:
             detail = "the server advertises LOGINDISABLED"
-            return AuthOutcome(status=chosen.status, mechanism=chosen.mechanism, detail=detail)
+            return not_attempted(NotAttempted.LOGINDISABLED, detail, chosen.mechanism)
         return chosen
     async with client.session.step("login") as note:
         tag = client.tag()
@@ -171,7 +172,7 @@ async def _authenticate(
     return ok, text, seen
 
 
-async def _after_login(client: _Client, found: Findings) -> None:
+async def _after_login(client: _Client, found: Observations) -> None:
     session = client.session
     if "ID" in found.capabilities:  # NetEase refuses EXAMINE/SELECT without it
         async with session.step("id") as note:

@@ -13,13 +13,13 @@ from app.probe.dialogue import (
     CONTINUE,
     FAILURE,
     SUCCESS,
-    Findings,
     Login,
+    Observations,
     choose_mechanism,
     open_connection,
     sasl_exchange,
 )
-from app.probe.report import AuthOutcome, AuthStatus, Mechanism
+from app.probe.report import AuthOutcome, AuthStatus, Mechanism, Reason
 from app.probe.session import LineSession
 
 # Encrypted: SASL PLAIN, then USER/PASS, SASL LOGIN and APOP. Unencrypted (and
@@ -32,7 +32,7 @@ async def _status(session: LineSession) -> wire.Pop3Status:
     return session.parse(wire.parse_pop3_status, await session.read_line())
 
 
-async def _capa(session: LineSession, found: Findings) -> wire.Pop3Capabilities | None:
+async def _capa(session: LineSession, found: Observations) -> wire.Pop3Capabilities | None:
     """CAPA, or None when the server does not know it (then USER/PASS is assumed)."""
     async with session.step("capa") as note:
         await session.send("CAPA")
@@ -45,30 +45,27 @@ async def _capa(session: LineSession, found: Findings) -> wire.Pop3Capabilities 
         return capa
 
 
-async def run(session: LineSession, security: Security, login: Login, found: Findings) -> None:
+async def run(session: LineSession, security: Security, login: Login, found: Observations) -> None:
     """Greeting, CAPA, STLS, login, STAT, QUIT."""
     await open_connection(session, security)
     async with session.step("greeting"):
         greeting = await _status(session)
         if not greeting.ok:
             message = f"the server refused the session: {greeting.text}"
-            raise ProbeConnectError(message, host=session.host, port=session.port)
+            raise session.error(Reason.SESSION_REFUSED, ProbeConnectError, message)
         timestamp = wire.apop_timestamp(greeting.text)
         found.apop_timestamp = timestamp is not None
     capa = await _capa(session, found)
     if security is Security.STARTTLS:
         async with session.step("starttls"):
             if capa is not None and not capa.stls:
-                raise ProbeTLSError(
-                    "CAPA does not offer STLS; not continuing in plain text",
-                    host=session.host,
-                    port=session.port,
-                )
+                message = "CAPA does not offer STLS; not continuing in plain text"
+                raise session.error(Reason.STARTTLS_NOT_OFFERED, ProbeTLSError, message)
             await session.send("STLS")
             reply = await _status(session)
             if not reply.ok:
                 message = f"the server refused STLS: {reply.text}"
-                raise ProbeTLSError(message, host=session.host, port=session.port)
+                raise session.error(Reason.STARTTLS_REFUSED, ProbeTLSError, message)
             await session.start_tls("starttls")
         capa = await _capa(session, found)  # RFC 2595 section 4: ask again after TLS
     found.auth = await _login(session, security, login, capa, timestamp)

@@ -6,24 +6,34 @@ Lines sent are written to the transcript as the dialogue says they must be shown
 (:class:`app.probe.wire.ClientLine`), so secrets are redacted by the state of the
 dialogue, never by pattern matching afterwards. Server text is checked against
 the secrets sent so far too, in case a server echoes one back.
+
+When a step fails, :attr:`LineSession.reason` says why (a :class:`Reason`),
+decided here where the low-level error is still at hand.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import datetime as dt
 import logging
 import ssl
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import TypeVar
 
-from app.errors import ProbeConnectError, ProbeError, ProbeTimeout, ProbeTLSError, ProtocolViolation
-from app.probe import wire
+from app.errors import (
+    GuardRefused,
+    ProbeConnectError,
+    ProbeDNSError,
+    ProbeError,
+    ProbeTimeout,
+    ProbeTLSError,
+    ProtocolViolation,
+)
+from app.probe import tls, wire
 from app.probe.guard import Guard, IPAddress
-from app.probe.report import REDACTED, Direction, StepResult, TLSInfo, TranscriptEntry
+from app.probe.recorder import StepRecorder
+from app.probe.report import Direction, Reason, StepResult, TLSInfo, TLSPolicy
+from app.probe.tls import tls_context as tls_context  # re-exported for discovery
 
 log = logging.getLogger(__name__)
 _In = TypeVar("_In")
@@ -35,28 +45,7 @@ DEFAULT_STEP_TIMEOUT = 10.0
 _CLOSE_TIMEOUT = 2.0
 
 
-@functools.lru_cache(maxsize=4)
-def tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    """The system CA store, plus ``ca_file`` (Settings.probe_ca_file) when set.
-
-    Hostname checks are on. Cached: loading the store costs milliseconds, and a
-    context is not changed after creation, so probes share it.
-    """
-    context = ssl.create_default_context()
-    if ca_file is not None:
-        context.load_verify_locations(cafile=str(ca_file))
-    return context
-
-
-@dataclass
-class StepNote:
-    """What a dialogue reports about its step: a detail, and ok=False for a soft failure."""
-
-    ok: bool = True
-    detail: str = ""
-
-
-class LineSession:
+class LineSession(StepRecorder):
     """A CRLF line session to ``host:port`` through the guard."""
 
     def __init__(
@@ -69,69 +58,30 @@ class LineSession:
         deadline: float,
         step_timeout: float = DEFAULT_STEP_TIMEOUT,
         secrets: tuple[str, ...] = (),
+        on_step: Callable[[StepResult], None] | None = None,
     ) -> None:
-        self.host, self.port = host, port
-        self.guard, self.context = guard, context
-        self.deadline, self.step_timeout = deadline, step_timeout
-        self.transcript: list[TranscriptEntry] = []
-        self.steps: list[StepResult] = []
+        super().__init__(
+            host,
+            port,
+            deadline=deadline,
+            step_timeout=step_timeout,
+            secrets=secrets,
+            on_step=on_step,
+        )
+        self.guard, self.context, self.policy = guard, context, TLSPolicy.STRICT
+        self.resolved: tuple[IPAddress, ...] | None = None
         self.address: IPAddress | None = None
         self.tls: TLSInfo | None = None
+        self.verdict: tuple[int, str] | None = None  # OpenSSL's reason for refusing the chain
         self.discarded = 0  # plaintext bytes thrown away at STARTTLS
-        self._secrets = {s for s in secrets if s}
-        self._loop = asyncio.get_running_loop()
-        self.started = self._loop.time()
+        self._heard = False  # the server sent something on this connection
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-        self._in_step = False
 
-    # -- recording ---------------------------------------------------------------------------
-
-    def _ms(self, since: float | None = None) -> float:
-        return round((self._loop.time() - (self.started if since is None else since)) * 1000, 1)
-
-    def record(self, direction: Direction, line: str) -> None:
-        self.transcript.append(TranscriptEntry(t_ms=self._ms(), direction=direction, line=line))
-        log.debug("%s:%d %s %s", self.host, self.port, direction.value, line)
-
-    def scrub(self, text: str) -> str:
-        """Mask any secret sent in this session that a server echoes back."""
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
-
-    @asynccontextmanager
-    async def step(self, name: str) -> AsyncIterator[StepNote]:
-        """Run one step under the step time limit and the probe deadline, and record it."""
-        started = self._loop.time()
-        until = min(started + self.step_timeout, self.deadline)
-        note = StepNote()
-        self._in_step = True
-        try:
-            async with asyncio.timeout_at(until):
-                yield note
-        except ProbeError as exc:
-            self._record_step(name, started, ok=False, detail=str(exc))
-            raise
-        except TimeoutError as exc:
-            which = (
-                "the probe deadline"
-                if until == self.deadline
-                else f"its {self.step_timeout:g} s limit"
-            )
-            error = ProbeTimeout(
-                f"{name}: no answer within {which}", host=self.host, port=self.port
-            )
-            self._record_step(name, started, ok=False, detail=str(error))
-            raise error from exc
-        else:
-            self._record_step(name, started, ok=note.ok, detail=note.detail)
-        finally:
-            self._in_step = False
-
-    def _record_step(self, name: str, started: float, *, ok: bool, detail: str) -> None:
-        self.steps.append(
-            StepResult(name=name, ok=ok, duration_ms=self._ms(started), detail=detail)
-        )
+    def _timeout_reason(self) -> Reason:
+        if self._streams is None:
+            return Reason.DNS_TIMEOUT if self.resolved is None else Reason.CONNECT_TIMEOUT
+        pending = len(getattr(self._streams[0], "_buffer", b""))  # CPython's unread data
+        return Reason.SLOW if self._heard or pending else Reason.SILENT
 
     # -- connection --------------------------------------------------------------------------
 
@@ -143,11 +93,45 @@ class LineSession:
         return self._streams
 
     async def connect(self) -> None:
-        """Vet and connect (call inside a step)."""
+        """Vet (once per session) and connect (call inside a step).
+
+        A later connection goes to the address used before, never to a new DNS answer.
+        """
         if not self._in_step:
             raise RuntimeError("connect outside a step has no deadline")
-        self._streams, self.address = await self.guard.connect(self.host, self.port)
+        try:
+            if self.resolved is None:
+                self.resolved = await self.guard.vet(self.host, self.port)
+            targets = (self.address,) if self.address is not None else self.resolved
+            self._streams, self.address = await self.guard.connect_vetted(
+                self.host, self.port, targets
+            )
+        except ProbeError as exc:
+            self.reason = self._connect_reason(exc)
+            raise
+        self._heard = False
         self.record(Direction.NOTE, f"connected to {self.address} port {self.port}")
+
+    def _connect_reason(self, exc: ProbeError) -> Reason:
+        if isinstance(exc, GuardRefused):
+            return Reason.GUARD_REFUSED
+        if isinstance(exc, ProbeDNSError):
+            return Reason.DNS_NOT_FOUND
+        if isinstance(exc, ProbeTimeout):
+            return Reason.DNS_TIMEOUT if self.resolved is None else Reason.CONNECT_TIMEOUT
+        if isinstance(exc.__cause__, ConnectionRefusedError):
+            return Reason.CONNECT_REFUSED
+        return Reason.CONNECT_FAILED
+
+    async def reopen(self, policy: TLSPolicy | None, context: ssl.SSLContext | None) -> None:
+        """Close the connection and get ready for another to the same address.
+
+        The transcript, the steps, the TLS verdict and the deadline carry over.
+        """
+        await self.close()
+        if policy is not None and context is not None:
+            self.policy, self.context = policy, context
+        self.discarded, self.reason, self.failed_step = 0, None, None
 
     async def start_tls(self, via: str) -> None:
         """Handshake on the open connection, checking the certificate against the host name.
@@ -165,20 +149,40 @@ class LineSession:
         try:
             await writer.start_tls(self.context, server_hostname=self.host)
         except ssl.SSLCertVerificationError as exc:
+            self.verdict = (exc.verify_code, exc.verify_message)
+            self.tls = TLSInfo(
+                via=via,
+                policy=self.policy,
+                version=None,
+                cipher=None,
+                verify_code=exc.verify_code,
+                verify_message=exc.verify_message,
+            )
             message = f"certificate rejected: {exc.verify_message} (code {exc.verify_code})"
-            raise ProbeTLSError(message, host=self.host, port=self.port) from exc
-        except ssl.SSLError as exc:
-            raise ProbeTLSError(
-                f"TLS handshake failed: {exc}", host=self.host, port=self.port
-            ) from exc
-        except (ConnectionError, EOFError) as exc:
-            message = f"connection lost during the TLS handshake: {exc!r}"
-            raise ProbeTLSError(message, host=self.host, port=self.port) from exc
-        ssl_object = writer.get_extra_info("ssl_object")
-        cipher = ssl_object.cipher() if isinstance(ssl_object, ssl.SSLObject) else None
-        version = ssl_object.version() if isinstance(ssl_object, ssl.SSLObject) else None
-        self.tls = TLSInfo(via=via, version=version, cipher=cipher[0] if cipher else None)
-        self.record(Direction.NOTE, f"TLS established: {version} {self.tls.cipher}")
+            raise self.error(Reason.TLS_CERTIFICATE, ProbeTLSError, message) from exc
+        except (ssl.SSLError, ConnectionError, EOFError) as exc:
+            message = (
+                f"TLS handshake failed: {exc}"
+                if isinstance(exc, ssl.SSLError)
+                else f"connection lost during the TLS handshake: {exc!r}"
+            )
+            reason = tls.handshake_reason(exc)
+            raise self.error(reason, ProbeTLSError, message) from exc
+        now = dt.datetime.now(dt.UTC)
+        info = tls.session_info(
+            writer.get_extra_info("ssl_object"),
+            via=via,
+            policy=self.policy,
+            verdict=self.verdict,
+            now=now,
+        )
+        self.tls = info
+        self.record(Direction.NOTE, f"TLS established: {info.version} {info.cipher}")
+
+    @property
+    def streams(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        """The open connection's streams, for :mod:`app.probe.explain` only."""
+        return self._streams
 
     def local_address_literal(self) -> str:
         """This end's address as an SMTP address literal, for EHLO (RFC 5321 section 4.1.3)."""
@@ -187,14 +191,16 @@ class LineSession:
         return f"[IPv6:{host}]" if ":" in host else f"[{host}]"
 
     async def close(self) -> None:
-        """Close the connection, waiting briefly for the peer; never raises."""
+        """Close the connection, waiting briefly (not past a step or the deadline); never raises."""
         if self._streams is None:
             return
         _reader, writer = self._streams
         self._streams = None
         writer.close()
+        left = self.deadline - self._loop.time()
+        wait = max(0.1, min(_CLOSE_TIMEOUT, self.step_timeout, left))
         try:
-            await asyncio.wait_for(writer.wait_closed(), _CLOSE_TIMEOUT)
+            await asyncio.wait_for(writer.wait_closed(), wait)
         except (OSError, TimeoutError) as exc:  # the probe is over; only the goodbye failed
             log.debug("%s:%d close: %r", self.host, self.port, exc)
             writer.transport.abort()
@@ -206,36 +212,33 @@ class LineSession:
         _reader, writer = self._io()
         if isinstance(line, str):
             line = wire.ClientLine.plain(line)
-        self._secrets.update(s for s in line.secrets if s)
+        self.add_secrets(line.secrets)
         self.record(Direction.CLIENT, line.shown)
         writer.write(line.data + b"\r\n")
         try:
             await writer.drain()
         except ConnectionError as exc:
-            raise ProbeConnectError(
-                f"sending failed: {exc!r}", host=self.host, port=self.port
-            ) from exc
+            raise self.error(Reason.CLOSED, ProbeConnectError, f"sending failed: {exc!r}") from exc
 
     async def _read_raw_line(self) -> bytes:
         reader, _writer = self._io()
         try:
             raw = await reader.readuntil(b"\n")
         except asyncio.LimitOverrunError as exc:
-            raise self._violation(f"a line longer than {MAX_LINE} bytes") from exc
+            raise self._oversized(f"a line longer than {MAX_LINE} bytes") from exc
         except asyncio.IncompleteReadError as exc:
-            raise ProbeConnectError(
-                "the server closed the connection", host=self.host, port=self.port
-            ) from exc
+            message = "the server closed the connection"
+            raise self.error(Reason.CLOSED, ProbeConnectError, message) from exc
         except ConnectionError as exc:
-            raise ProbeConnectError(
-                f"connection lost: {exc!r}", host=self.host, port=self.port
-            ) from exc
+            message = f"connection lost: {exc!r}"
+            raise self.error(Reason.CLOSED, ProbeConnectError, message) from exc
+        self._heard = True
         if len(raw) > MAX_LINE:
-            raise self._violation(f"a line longer than {MAX_LINE} bytes")
+            raise self._oversized(f"a line longer than {MAX_LINE} bytes")
         return raw.rstrip(b"\r\n")
 
-    def _violation(self, what: str) -> ProtocolViolation:
-        return ProtocolViolation(f"the server sent {what}", host=self.host, port=self.port)
+    def _oversized(self, what: str) -> ProtocolViolation:
+        return self.error(Reason.OVERSIZED, ProtocolViolation, f"the server sent {what}")
 
     async def read_line(self) -> str:
         """One line (without CRLF), decoded, scrubbed and recorded."""
@@ -260,21 +263,18 @@ class LineSession:
             size = wire.trailing_literal(raw) if literals else None
             while size is not None:
                 if total + size > MAX_RESPONSE:
-                    raise self._violation(f"a response larger than {MAX_RESPONSE} bytes")
+                    raise self._oversized(f"a response larger than {MAX_RESPONSE} bytes")
                 try:
                     chunk = await reader.readexactly(size)
                 except asyncio.IncompleteReadError as exc:
-                    raise ProbeConnectError(
-                        "the server closed the connection in a literal",
-                        host=self.host,
-                        port=self.port,
-                    ) from exc
+                    message = "the server closed the connection in a literal"
+                    raise self.error(Reason.CLOSED, ProbeConnectError, message) from exc
                 rest = await self._read_raw_line()
                 total += size + len(rest) + 2
                 raw += b"\r\n" + chunk + rest
                 size = wire.trailing_literal(rest)
             if total > MAX_RESPONSE:
-                raise self._violation(f"a response larger than {MAX_RESPONSE} bytes")
+                raise self._oversized(f"a response larger than {MAX_RESPONSE} bytes")
             line = self.scrub(wire.decode(raw))
             self.record(Direction.SERVER, line)
             lines.append(line)
@@ -286,4 +286,5 @@ class LineSession:
         try:
             return parser(value)
         except wire.WireError as exc:
-            raise ProtocolViolation(str(exc), host=self.host, port=self.port) from exc
+            error = self.error(Reason.PROTOCOL_VIOLATION, ProtocolViolation, str(exc))
+            raise error from exc

@@ -13,13 +13,14 @@ from app.probe.dialogue import (
     CONTINUE,
     FAILURE,
     SUCCESS,
-    Findings,
     Login,
+    Observations,
     choose_mechanism,
+    not_attempted,
     open_connection,
     sasl_exchange,
 )
-from app.probe.report import AuthOutcome, AuthStatus, Mechanism
+from app.probe.report import AuthOutcome, AuthStatus, Mechanism, NotAttempted, Reason
 from app.probe.session import LineSession
 
 _PREFERENCE = (Mechanism.PLAIN, Mechanism.LOGIN)
@@ -30,7 +31,7 @@ async def _reply(session: LineSession) -> wire.SmtpReply:
     return session.parse(wire.parse_smtp_reply, lines)
 
 
-async def _hello(session: LineSession, found: Findings, step: str) -> wire.EhloInfo:
+async def _hello(session: LineSession, found: Observations, step: str) -> wire.EhloInfo:
     """EHLO, falling back to HELO (RFC 5321 section 4.1.1.1); records the extensions."""
     async with session.step(step) as note:
         name = session.local_address_literal()
@@ -43,7 +44,7 @@ async def _hello(session: LineSession, found: Findings, step: str) -> wire.EhloI
             helo = await _reply(session)
             if helo.code != 250:
                 message = f"EHLO and HELO refused: {reply.code} {reply.text} / {helo.text}"
-                raise ProtocolViolation(message, host=session.host, port=session.port)
+                raise session.error(Reason.SESSION_REFUSED, ProtocolViolation, message)
             info = wire.parse_ehlo(wire.SmtpReply(250, helo.lines[:1]))
             note.detail = "no EHLO; HELO accepted"
     found.capabilities = tuple(f"{k} {v}".rstrip() for k, v in info.keywords.items())
@@ -51,26 +52,26 @@ async def _hello(session: LineSession, found: Findings, step: str) -> wire.EhloI
     return info
 
 
-async def run(session: LineSession, security: Security, login: Login, found: Findings) -> None:
+async def run(session: LineSession, security: Security, login: Login, found: Observations) -> None:
     """Greeting, EHLO, STARTTLS, EHLO again, AUTH, QUIT."""
     await open_connection(session, security)
     async with session.step("greeting") as note:
         greeting = await _reply(session)
         if greeting.code != 220:
             message = f"the server refused the session: {greeting.code} {greeting.text}"
-            raise ProbeConnectError(message, host=session.host, port=session.port)
+            raise session.error(Reason.SESSION_REFUSED, ProbeConnectError, message)
         note.detail = greeting.text
     info = await _hello(session, found, "ehlo")
     if security is Security.STARTTLS:
         async with session.step("starttls"):
             if not info.starttls:
                 message = "EHLO does not offer STARTTLS; not continuing in plain text"
-                raise ProbeTLSError(message, host=session.host, port=session.port)
+                raise session.error(Reason.STARTTLS_NOT_OFFERED, ProbeTLSError, message)
             await session.send("STARTTLS")
             reply = await _reply(session)
             if reply.code != 220:
                 message = f"the server refused STARTTLS: {reply.code} {reply.text}"
-                raise ProbeTLSError(message, host=session.host, port=session.port)
+                raise session.error(Reason.STARTTLS_REFUSED, ProbeTLSError, message)
             await session.start_tls("starttls")
         info = await _hello(session, found, "ehlo-tls")  # RFC 3207 section 4.2: forget, ask again
     found.auth = await _login(session, security, login, info)
@@ -87,7 +88,7 @@ async def _login(
         detail = "the server offers no AUTH here"
         if info.starttls and security is Security.NONE:
             detail += " (it may after STARTTLS)"
-        return AuthOutcome(status=AuthStatus.NOT_ATTEMPTED, detail=detail)
+        return not_attempted(NotAttempted.NOT_OFFERED, detail)
     offered = {Mechanism.PLAIN: "PLAIN" in info.auth, Mechanism.LOGIN: "LOGIN" in info.auth}
     encrypted = security is not Security.NONE
     chosen = choose_mechanism(login, offered, _PREFERENCE, encrypted=encrypted)

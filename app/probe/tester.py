@@ -1,17 +1,40 @@
-"""The public entry point: :func:`probe` tests one endpoint with one user's credentials."""
+"""The public entry point: :func:`probe` tests one endpoint with one user's credentials
+and explains what it found (:mod:`app.probe.diagnose`)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections.abc import Callable
 
-from app.errors import ProbeError
-from app.models import Protocol, ServerEndpoint
-from app.probe import imap, pop3, smtp
-from app.probe.dialogue import Dialogue, Findings, Login
+from app.errors import (
+    GuardRefused,
+    ProbeConnectError,
+    ProbeDNSError,
+    ProbeError,
+    ProbeTimeout,
+    ProbeTLSError,
+    ProtocolViolation,
+)
+from app.models import AccountConfig, Protocol, ServerEndpoint
+from app.probe import imap, pop3, smtp, tls
+from app.probe.diagnose import diagnose
+from app.probe.dialogue import Dialogue, Login, Observations
+from app.probe.explain import explain
 from app.probe.guard import Connector, Guard, Resolver
-from app.probe.report import AuthStatus, ErrorInfo, Mechanism, ProbeResult
-from app.probe.session import DEFAULT_STEP_TIMEOUT, LineSession, tls_context
+from app.probe.report import (
+    AuthStatus,
+    Direction,
+    ErrorInfo,
+    Mechanism,
+    ProbeResult,
+    Reason,
+    StepResult,
+    TLSPolicy,
+)
+from app.probe.session import DEFAULT_STEP_TIMEOUT, LineSession
+from app.providers.schema import ProviderRecord
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +49,21 @@ MECHANISMS: dict[Protocol, frozenset[Mechanism]] = {
     Protocol.IMAP: frozenset(Mechanism) - {Mechanism.APOP},
     Protocol.SMTP: frozenset({Mechanism.AUTO, Mechanism.PLAIN, Mechanism.LOGIN}),
 }
+# Why the password stays home on a retry under a weaker TLS policy.
+WITHHELD = {
+    TLSPolicy.LEGACY: "the server needs outdated TLS settings; the password was not sent",
+    TLSPolicy.INSPECT: "the server's certificate did not pass verification; "
+    "the password was not sent",
+}
+# When a step did not say why it failed: the exception type decides.
+_BY_TYPE: tuple[tuple[type[ProbeError], Reason], ...] = (
+    (GuardRefused, Reason.GUARD_REFUSED),
+    (ProbeDNSError, Reason.DNS_NOT_FOUND),
+    (ProbeTimeout, Reason.SLOW),
+    (ProbeTLSError, Reason.TLS_HANDSHAKE),
+    (ProbeConnectError, Reason.CLOSED),
+    (ProtocolViolation, Reason.PROTOCOL_VIOLATION),
+)
 
 
 async def probe(
@@ -38,14 +76,24 @@ async def probe(
     connector: Connector | None = None,
     mechanism: Mechanism = Mechanism.AUTO,
     allow_plaintext_auth: bool = False,
+    allow_invalid_certificate: bool = False,
+    account: AccountConfig | ProviderRecord | None = None,
+    lang: str = "en",
     step_timeout: float = DEFAULT_STEP_TIMEOUT,
+    on_step: Callable[[StepResult], None] | None = None,
 ) -> ProbeResult:
-    """Connect to ``endpoint`` through the guard, read its capabilities, log in read-only.
+    """Connect to ``endpoint`` through the guard, inspect TLS, read its capabilities,
+    log in read-only, and diagnose the outcome.
 
     ``username`` is the filled-in login name. Failures of the server or the
-    network come back in the result (``error``); only a ``mechanism`` the
-    protocol does not have raises (ValueError). Without TLS the password is
-    sent only by APOP unless ``allow_plaintext_auth`` is set.
+    network come back in the result (``error`` and ``findings``); only a
+    ``mechanism`` the protocol does not have raises (ValueError). Without TLS
+    the password is sent only by APOP unless ``allow_plaintext_auth`` is set.
+    When the certificate (or the TLS version) fails verification, the tester
+    connects again to read the chain, but sends the password only with
+    ``allow_invalid_certificate``. ``account`` (the provider's record, if known)
+    shapes the findings, which are in ``lang`` (en or zh-Hans). ``on_step`` is
+    called as each step ends.
     """
     if mechanism not in MECHANISMS[endpoint.protocol]:
         raise ValueError(f"{endpoint.protocol.value} has no {mechanism.value} login")
@@ -54,23 +102,24 @@ async def probe(
         endpoint.host,
         endpoint.port,
         guard=Guard.from_settings(settings, resolver=resolver, connector=connector),
-        context=tls_context(settings.probe_ca_file),
+        context=tls.tls_context(settings.probe_ca_file),
         deadline=loop.time() + settings.probe_deadline,
         step_timeout=step_timeout,
         secrets=(password,),
+        on_step=on_step,
     )
     login = Login(username, password, mechanism, allow_plaintext_auth)
-    found = Findings()
-    error: ErrorInfo | None = None
+    found = Observations()
     try:
-        await DIALOGUES[endpoint.protocol](session, endpoint.security, login, found)
-    except ProbeError as exc:
-        error = ErrorInfo(type=type(exc).__name__, message=session.scrub(str(exc)))
-        log.info("probe %s:%d failed: %s", endpoint.host, endpoint.port, error.message)
+        error = await _attempts(
+            session, endpoint, login, found, settings, allow_invalid_certificate
+        )
     finally:
         await session.close()
+    if error is not None:
+        log.info("probe %s:%d failed: %s", endpoint.host, endpoint.port, error.message)
     ok = error is None and found.auth.status is AuthStatus.OK and all(s.ok for s in session.steps)
-    return ProbeResult(
+    result = ProbeResult(
         endpoint=endpoint,
         username=username,
         address=str(session.address) if session.address else None,
@@ -86,4 +135,44 @@ async def probe(
         auth=found.auth,
         transcript=tuple(session.transcript),
         error=error,
+    )
+    return result.model_copy(update={"findings": diagnose(result, account, lang=lang)})
+
+
+async def _attempts(
+    session: LineSession,
+    endpoint: ServerEndpoint,
+    login: Login,
+    found: Observations,
+    settings: Settings,
+    allow_invalid_certificate: bool,
+) -> ErrorInfo | None:
+    """Run the dialogue; after a TLS verification failure, run it again under a weaker
+    policy to see what the server offers. Returns the first error, sharpened."""
+    first: ErrorInfo | None = None
+    while True:
+        try:
+            await DIALOGUES[endpoint.protocol](session, endpoint.security, login, found)
+            return first
+        except ProbeError as exc:
+            error = _error_info(session, exc)
+            first = first or error
+            policy = tls.escalate(error.reason, session.policy)
+            if policy is None:
+                return await explain(session, endpoint, first) if first is error else first
+        withheld = "" if allow_invalid_certificate else WITHHELD[policy]
+        login = dataclasses.replace(login, withheld=withheld)
+        session.record(Direction.NOTE, f"connecting again with TLS policy '{policy.value}'")
+        await session.reopen(policy, tls.policy_context(policy, settings.probe_ca_file))
+
+
+def _error_info(session: LineSession, exc: ProbeError) -> ErrorInfo:
+    reason = session.reason
+    if reason is None:
+        reason = next((r for t, r in _BY_TYPE if isinstance(exc, t)), Reason.OTHER)
+    return ErrorInfo(
+        type=type(exc).__name__,
+        message=session.scrub(str(exc)),
+        reason=reason,
+        step=session.failed_step,
     )

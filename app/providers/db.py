@@ -42,6 +42,7 @@ def to_account_config(record: ProviderRecord, domain: str) -> AccountConfig:
         help=record.help,
         pop3_leave_on_server=record.pop3.leave_messages_on_server,
         source=Source.DATABASE,
+        quirks=record.quirks,
     )
 
 

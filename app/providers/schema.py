@@ -33,7 +33,6 @@ Unknown keys are errors, so a typo never passes silently.
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
@@ -48,6 +47,7 @@ from app.models import (
     NonEmpty,
     OAuth2Info,
     Protocol,
+    Quirk,
     Security,
     Status,
     Step,
@@ -55,16 +55,6 @@ from app.models import (
 )
 
 _STRICT = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-class Quirk(StrEnum):
-    """Machine-readable facts the tester and the guides act on."""
-
-    IMAP_ID_REQUIRED = "imap-id-required"  # NetEase: SELECT fails until the client sends ID
-    BRIDGE_ONLY = "bridge-only"  # Proton: only through a local bridge program
-    OAUTH2_ONLY = "oauth2-only"  # no password login at all
-    GBK_ERRORS = "gbk-errors"  # server error text may be GBK, not UTF-8
-    ADMIN_MAY_BLOCK = "admin-may-block"  # an organisation's admin can switch clients off
 
 
 class ServerEntry(BaseModel):

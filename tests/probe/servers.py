@@ -185,7 +185,7 @@ def run_dovecot(certs: Certificates) -> Iterator[dict[str, int]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _authenticator(
+def authenticator(
     _server: Any, _session: Any, _envelope: Any, _mechanism: str, auth_data: Any
 ) -> AuthResult:
     if not isinstance(auth_data, LoginPassword):
@@ -196,7 +196,7 @@ def _authenticator(
     return AuthResult(success=USERS.get(user) == password, handled=False)
 
 
-class _Handler:
+class Handler:
     """Accepts nothing: probes never send MAIL, RCPT or DATA."""
 
 
@@ -212,25 +212,25 @@ def run_aiosmtpd(certs: Certificates) -> Iterator[SmtpServers]:
     """SMTP submission: STARTTLS + AUTH, and implicit TLS + AUTH, each in its own thread."""
     context = server_context(certs)
     starttls = Controller(
-        _Handler(),
+        Handler(),
         hostname="127.0.0.1",
         port=free_port(),
         server_hostname="mail.test",
         tls_context=context,
         require_starttls=True,
-        authenticator=_authenticator,
+        authenticator=authenticator,
         auth_required=True,
     )
     # aiosmtpd does not see implicit TLS as TLS and would hide AUTH, so this
     # listener sets auth_require_tls=False. auth_required stays False: together
     # with auth_require_tls=False it would warn (UserWarning) on every connection.
     implicit = Controller(
-        _Handler(),
+        Handler(),
         hostname="127.0.0.1",
         port=free_port(),
         server_hostname="mail.test",
         ssl_context=context,
-        authenticator=_authenticator,
+        authenticator=authenticator,
         auth_require_tls=False,
     )
     servers = SmtpServers(starttls=starttls.port, implicit=implicit.port)

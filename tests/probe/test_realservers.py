@@ -12,19 +12,18 @@ from typing import Any
 
 import pytest
 
-from app.models import Protocol, Security, ServerEndpoint
-from app.probe import AuthStatus, Mechanism, ProbeResult, probe
+from app.models import Protocol, Security
+from app.probe import AuthStatus, Code, Mechanism, ProbeResult, diagnose
 from app.probe.guard import Streams
-from app.probe.report import Direction
+from app.probe.report import NotAttempted
 from app.settings import Settings
 
-from .conftest import FakeResolver, make_settings
+from .conftest import make_settings
 from .fakes import ForbiddenConnector
+from .realprobe import client_verbs, run
 from .servers import USERS, WRONG_PASSWORD, Certificates, SmtpServers, free_port
 
 pytestmark = pytest.mark.realserver
-
-ALICE = "alice@mail.test"
 
 # (name, protocol, listener, security, mechanisms the server offers there)
 ENDPOINTS = [
@@ -53,30 +52,6 @@ def ports(dovecot: dict[str, int], smtpd: SmtpServers) -> dict[str, int]:
     return {**dovecot, "starttls": smtpd.starttls, "implicit": smtpd.implicit}
 
 
-async def run(
-    ports: dict[str, int],
-    settings: Settings,
-    listener: str,
-    protocol: Protocol,
-    security: Security,
-    username: str = ALICE,
-    password: str | None = None,
-    host: str = "mail.test",
-    **kwargs: Any,
-) -> ProbeResult:
-    ep = ServerEndpoint(protocol=protocol, host=host, port=ports[listener], security=security)
-    resolver = kwargs.pop("resolver", None) or FakeResolver({host: ["127.0.0.1"]})
-    secret = USERS[username] if password is None else password
-    return await probe(ep, username, secret, settings=settings, resolver=resolver, **kwargs)
-
-
-def client_verbs(result: ProbeResult) -> set[str]:
-    lines = [e.line for e in result.transcript if e.direction is Direction.CLIENT]
-    words = [line.split() for line in lines if line.split() and line != "********"]
-    # IMAP lines start with a tag; literal continuations and SASL payloads are not verbs.
-    return {w[1] if re.fullmatch(r"a\d+", w[0]) else w[0] for w in words if w[0] != "********"}
-
-
 @pytest.mark.parametrize(("name", "protocol", "listener", "security", "mechanism"), CASES)
 async def test_right_password_logs_in(
     ports: dict[str, int],
@@ -98,6 +73,7 @@ async def test_right_password_logs_in(
         assert result.tls.via == ("implicit" if security is Security.TLS else "starttls")
         assert result.tls.version in {"TLSv1.2", "TLSv1.3"}
     assert client_verbs(result) <= READ_ONLY_VERBS
+    assert result.findings == ()
     last_step = result.steps[-1]
     assert last_step.name in {"quit", "logout"}
     assert last_step.ok
@@ -121,11 +97,13 @@ async def test_wrong_password_is_refused(
     assert result.auth.status is AuthStatus.FAILED
     assert result.auth.mechanism is mechanism
     assert re.search(r"(?i)auth|fail|535", result.auth.detail), result.auth.detail
+    assert [f.code for f in result.findings] == [Code.AUTH_FAILED]
+    assert result.findings[0].detail == result.auth.detail
     assert not result.ok
     assert result.steps[-1].name in {"quit", "logout"}
 
 
-class TestFindings:
+class TestObservations:
     async def test_imap_capabilities_id_and_examine(
         self, ports: dict[str, int], probe_settings: Settings
     ) -> None:
@@ -180,6 +158,7 @@ class TestPlaintext:
         assert result.auth.status is AuthStatus.NOT_ATTEMPTED
         assert "not encrypted" in result.auth.detail
         assert not {"USER", "PASS"} & client_verbs(result)
+        assert [f.code for f in result.findings] == [Code.PASSWORD_NOT_SENT_PLAINTEXT]
 
     async def test_caller_may_allow_plaintext(
         self, ports: dict[str, int], probe_settings: Settings
@@ -205,6 +184,7 @@ class TestPlaintext:
         assert result.auth.status is AuthStatus.NOT_ATTEMPTED
         assert result.auth.detail == "the server advertises LOGINDISABLED"
         assert "LOGIN" not in client_verbs(result)
+        assert [f.code for f in result.findings] == [Code.PLAINTEXT_LOGIN_REFUSED]
 
 
 class TestFailures:
@@ -219,6 +199,7 @@ class TestFailures:
         assert result.error.type == "ProbeTLSError"
         assert "code 62" in result.error.message  # hostname mismatch
         assert result.auth.status is AuthStatus.NOT_ATTEMPTED
+        assert result.findings[0].code is Code.CERT_HOSTNAME_MISMATCH
 
     async def test_unknown_ca(self, ports: dict[str, int]) -> None:
         settings = make_settings(None)
@@ -226,7 +207,13 @@ class TestFailures:
         assert result.error is not None
         assert result.error.type == "ProbeTLSError"
         assert "code 20" in result.error.message  # unable to get local issuer certificate
-        assert client_verbs(result) == {"CAPA", "STLS"}  # no login over an unverified channel
+        # A second connection read the chain; neither sent a password.
+        assert client_verbs(result) == {"CAPA", "STLS", "QUIT"}
+        assert result.auth.not_attempted is NotAttempted.INSECURE_TLS
+        assert [f.code for f in result.findings] == [
+            Code.CERT_UNKNOWN_ISSUER,
+            Code.PASSWORD_NOT_SENT_TLS,
+        ]
 
     async def test_guard_refuses_loopback_by_default(
         self, ports: dict[str, int], certs: Certificates
@@ -239,6 +226,7 @@ class TestFailures:
         assert result.error.type == "GuardRefused"
         assert result.address is None
         assert [(s.name, s.ok) for s in result.steps] == [("connect", False)]
+        assert [f.code for f in result.findings] == [Code.GUARD_REFUSED]
 
     async def test_implicit_tls_on_a_plaintext_port(
         self, ports: dict[str, int], probe_settings: Settings
@@ -246,13 +234,30 @@ class TestFailures:
         result = await run(ports, probe_settings, "imap", Protocol.IMAP, Security.TLS)
         assert result.error is not None
         assert result.error.type == "ProbeTLSError"
-        assert [(s.name, s.ok) for s in result.steps] == [("connect", True), ("tls", False)]
+        assert result.error.speaks == "IMAP"  # a second, plain connection heard "* OK"
+        assert [(s.name, s.ok) for s in result.steps] == [
+            ("connect", True),
+            ("tls", False),
+            ("peek", True),
+        ]
+        assert [f.code for f in result.findings] == [Code.PORT_PLAINTEXT]
+
+    async def test_starttls_on_an_implicit_tls_port(
+        self, ports: dict[str, int], probe_settings: Settings
+    ) -> None:
+        result = await run(
+            ports, probe_settings, "imaps", Protocol.IMAP, Security.STARTTLS, step_timeout=0.3
+        )
+        assert result.error is not None
+        assert result.error.speaks == "TLS"  # a TLS handshake worked on a second connection
+        assert [f.code for f in result.findings] == [Code.PORT_NEEDS_TLS]
 
     async def test_nothing_listening(self, probe_settings: Settings) -> None:
         result = await run({"x": free_port()}, probe_settings, "x", Protocol.SMTP, Security.TLS)
         assert result.error is not None
         assert result.error.type == "ProbeConnectError"
         assert "refused" in result.error.message.lower()
+        assert [f.code for f in result.findings] == [Code.CONNECTION_REFUSED]
 
 
 # -- credentials never leak ------------------------------------------------------------------
@@ -309,7 +314,9 @@ async def test_password_never_leaks(
     assert result.auth.mechanism is mechanism
     password = USERS[user]
     dumped = result.model_dump_json()
+    chinese = diagnose(result, lang="zh-Hans")
     texts = {
+        "findings": repr(result.findings) + repr(chinese),
         "logs": caplog.text,
         "log args": repr([r.args for r in caplog.records]),
         "result json": dumped,

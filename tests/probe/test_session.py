@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.models import Protocol, Security, ServerEndpoint
-from app.probe import AuthStatus, Mechanism, ProbeResult, probe
+from app.probe import AuthStatus, Code, Mechanism, ProbeResult, probe
 from app.probe.report import Direction
 from app.probe.session import MAX_LINE, MAX_RESPONSE
 from app.settings import Settings
@@ -59,7 +59,10 @@ class TestStarttlsInjection:
         assert result.smtp is not None
         assert result.smtp.size == 1000
         assert result.auth.status is AuthStatus.OK
-        assert result.ok
+        assert result.ok  # a warning does not fail the test
+        assert [(f.code, f.severity) for f in result.findings] == [
+            (Code.STARTTLS_INJECTION, "warning")
+        ]
 
     async def test_pop3(self, certs: Certificates, probe_settings: Settings) -> None:
         async def script(peer: Peer) -> None:
@@ -80,6 +83,7 @@ class TestStarttlsInjection:
         assert result.error is None
         assert result.auth.status is AuthStatus.FAILED
         assert result.auth.detail == "[AUTH] nope"
+        assert [f.code for f in result.findings] == [Code.AUTH_FAILED, Code.STARTTLS_INJECTION]
 
 
 class TestCaps:
@@ -94,16 +98,7 @@ class TestCaps:
         assert result.error.type == "ProtocolViolation"
         assert f"longer than {MAX_LINE} bytes" in result.error.message
         assert [(s.name, s.ok) for s in result.steps] == [("connect", True), ("greeting", False)]
-
-    async def test_endless_line_without_newline(self, probe_settings: Settings) -> None:
-        async def script(peer: Peer) -> None:
-            peer.writer.write(b"+OK " + b"x" * (1024 * 1024))
-            await peer.reader.read()
-
-        async with scripted_server(script) as server:
-            result = await run(endpoint(Protocol.POP3, server.port), probe_settings)
-        assert result.error is not None
-        assert result.error.type == "ProtocolViolation"
+        assert [f.code for f in result.findings] == [Code.SERVER_OVERSIZED]
 
     async def test_oversized_multiline_response(self, probe_settings: Settings) -> None:
         body = b"".join(b"X-CAP-%06d\r\n" % n for n in range(MAX_RESPONSE // 10))
@@ -118,6 +113,7 @@ class TestCaps:
         assert result.error is not None
         assert result.error.type == "ProtocolViolation"
         assert f"larger than {MAX_RESPONSE} bytes" in result.error.message
+        assert [f.code for f in result.findings] == [Code.SERVER_OVERSIZED]
 
     async def test_silent_server_hits_the_step_limit(self, probe_settings: Settings) -> None:
         async def script(peer: Peer) -> None:
@@ -132,6 +128,7 @@ class TestCaps:
         assert result.error is not None
         assert result.error.type == "ProbeTimeout"
         assert "greeting: no answer within its 0.2 s limit" in result.error.message
+        assert [f.code for f in result.findings] == [Code.SERVER_SILENT]
 
     async def test_slow_server_hits_the_probe_deadline(self, certs: Certificates) -> None:
         settings = make_settings(certs.ca_file, probe_deadline=0.6)
@@ -151,6 +148,7 @@ class TestCaps:
         assert result.error is not None
         assert result.error.type == "ProbeTimeout"
         assert "within the probe deadline" in result.error.message
+        assert [f.code for f in result.findings] == [Code.SERVER_SLOW]  # it did answer, slowly
 
 
 class TestSecretsStayHidden:
@@ -169,6 +167,8 @@ class TestSecretsStayHidden:
         assert result.auth.status is AuthStatus.FAILED
         assert PASSWORD not in result.model_dump_json()
         assert 'bad password "********"' in result.auth.detail
+        assert [f.code for f in result.findings] == [Code.AUTH_FAILED]
+        assert result.findings[0].detail == result.auth.detail  # masked there too
 
     async def test_no_starttls_means_no_password(self, probe_settings: Settings) -> None:
         async def script(peer: Peer) -> None:
@@ -182,6 +182,7 @@ class TestSecretsStayHidden:
         assert result.error.type == "ProbeTLSError"
         assert "does not advertise STARTTLS" in result.error.message
         assert server.received == []  # nothing at all was sent, let alone a password
+        assert [f.code for f in result.findings] == [Code.STARTTLS_NOT_OFFERED]
 
     async def test_endless_sasl_challenges_are_cancelled(self, probe_settings: Settings) -> None:
         async def script(peer: Peer) -> None:
@@ -200,6 +201,7 @@ class TestSecretsStayHidden:
         assert result.error is not None
         assert result.error.type == "ProtocolViolation"
         assert server.received[-1] == b"*"
+        assert [f.code for f in result.findings] == [Code.PROTOCOL_VIOLATION]
 
 
 async def test_server_literal_in_a_response(probe_settings: Settings) -> None:
@@ -220,6 +222,10 @@ async def test_server_literal_in_a_response(probe_settings: Settings) -> None:
     assert not steps["examine"].ok
     assert "later" in steps["examine"].detail
     assert not result.ok  # a failed step fails the probe even though login worked
+    assert [(f.code, f.detail) for f in result.findings] == [
+        (Code.MAILBOX_UNAVAILABLE, steps["examine"].detail)
+    ]
+    assert "examine" in result.findings[0].message
 
 
 async def test_refused_greeting(probe_settings: Settings) -> None:
@@ -232,6 +238,7 @@ async def test_refused_greeting(probe_settings: Settings) -> None:
     assert result.error is not None
     assert result.error.type == "ProbeConnectError"
     assert "554 5.7.1 no service for you" in result.error.message
+    assert [f.code for f in result.findings] == [Code.SERVER_REFUSED_SESSION]
 
 
 async def test_helo_fallback(probe_settings: Settings) -> None:
@@ -247,6 +254,7 @@ async def test_helo_fallback(probe_settings: Settings) -> None:
     assert result.auth.status is AuthStatus.NOT_ATTEMPTED
     assert "no AUTH" in result.auth.detail
     assert {s.name: s.detail for s in result.steps}["ehlo"] == "no EHLO; HELO accepted"
+    assert [f.code for f in result.findings] == [Code.AUTH_NOT_OFFERED]
 
 
 @pytest.mark.parametrize(
@@ -269,3 +277,19 @@ def test_missing_server_fails_under_ci_and_skips_elsewhere(
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="dovecot is missing"):
         unavailable("dovecot is missing")
+
+
+async def test_each_step_is_reported_as_it_ends(probe_settings: Settings) -> None:
+    async def script(peer: Peer) -> None:
+        await peer.send(b"220 hi\r\n")
+        await peer.expect(b"EHLO", b"250 hi\r\n")
+        await peer.expect(b"QUIT", b"221 bye\r\n")
+
+    seen: list[str] = []
+    async with scripted_server(script) as server:
+        result = await run(
+            endpoint(Protocol.SMTP, server.port),
+            probe_settings,
+            on_step=lambda step: seen.append(step.name),
+        )
+    assert seen == [s.name for s in result.steps] == ["connect", "greeting", "ehlo", "quit"]

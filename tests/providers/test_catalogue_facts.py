@@ -175,6 +175,7 @@ def test_quirks_from_facts(db: ProviderDB) -> None:
         rec = db.by_domain(domain)
         assert rec is not None
         assert "imap-id-required" in [q.value for q in rec.quirks], domain
+        assert "imap-id-required" in [q.value for q in db.config_for(domain).quirks], domain
     icloud = db.by_domain("icloud.com")
     assert icloud is not None
     assert next(s for s in icloud.servers if s.protocol.value == "imap").username == (

@@ -7,7 +7,7 @@ return :class:`ClientLine`, which carries the bytes to send, how the transcript
 shows them and which parts are secret.
 """
 
-from app.probe.wire.base import ClientLine, WireError, decode
+from app.probe.wire.base import ClientLine, WireError, decode, identify
 from app.probe.wire.imap import (
     ImapResponse,
     imap_capabilities,
@@ -41,6 +41,7 @@ __all__ = [
     "apop_digest",
     "apop_timestamp",
     "decode",
+    "identify",
     "imap_capabilities",
     "imap_command",
     "imap_exists",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 
 from app.probe.report import REDACTED
@@ -20,6 +21,34 @@ def decode(raw: bytes) -> str:
         except UnicodeDecodeError:
             continue
     return raw.decode("utf-8", errors="replace")
+
+
+_SMTP_REPLY = re.compile(r"[2-5][0-9][0-9][ -]")
+
+
+def identify(data: bytes) -> str | None:
+    """The protocol a peer's first bytes belong to, if recognisable.
+
+    ``TLS`` (a handshake or alert record, RFC 8446 section 5.1), ``HTTP``,
+    ``SSH``, ``IMAP`` (``* OK``), ``POP3`` (``+OK``/``-ERR``) or ``SMTP``
+    (``220 ``); the names match :class:`app.models.Protocol` member names.
+    """
+    if len(data) >= 2 and data[0] in (0x15, 0x16) and data[1] == 0x03:
+        return "TLS"
+    text = data[:64].decode("latin-1").lstrip().upper()
+    prefixes = (
+        ("HTTP/", "HTTP"),
+        ("SSH-", "SSH"),
+        ("* OK", "IMAP"),
+        ("* PREAUTH", "IMAP"),
+        ("* BYE", "IMAP"),
+        ("+OK", "POP3"),
+        ("-ERR", "POP3"),
+    )
+    for prefix, name in prefixes:
+        if text.startswith(prefix):
+            return name
+    return "SMTP" if _SMTP_REPLY.match(text) else None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,51 @@
+"""What the provider's record says about a probed endpoint: how its users log in,
+the steps they must take first, and its quirks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.models import AccountConfig, AuthMethod, Localized, Quirk, ServerEndpoint, Step
+from app.probe.report import Code
+from app.providers.schema import ProviderRecord
+
+Account = AccountConfig | ProviderRecord
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What the provider's record says about the probed endpoint."""
+
+    name: Localized | None = None
+    auth: frozenset[AuthMethod] = frozenset()
+    steps: tuple[Step, ...] = ()
+    quirks: frozenset[Quirk] = frozenset()
+
+    @classmethod
+    def of(cls, account: Account | None, endpoint: ServerEndpoint) -> AccountFacts:
+        """The auth methods of the matching server, else of the same protocol, else any."""
+        if account is None:
+            return cls(auth=frozenset(endpoint.auth))
+        if isinstance(account, ProviderRecord):
+            servers = [(s.protocol, s.host, s.port, s.auth) for s in account.servers]
+            quirks = frozenset(account.quirks)
+        else:
+            servers = [(e.protocol, e.host, e.port, e.auth) for e in account.endpoints]
+            quirks = frozenset(account.quirks)
+        key = (endpoint.protocol, endpoint.host, endpoint.port)
+        chosen = [a for p, h, port, a in servers if (p, h, port) == key]
+        chosen = chosen or [a for p, _h, _port, a in servers if p is endpoint.protocol]
+        chosen = chosen or [a for *_rest, a in servers] or [endpoint.auth]
+        auth = frozenset(m for methods in chosen for m in methods)
+        return cls(name=account.name, auth=auth, steps=account.steps, quirks=quirks)
+
+    def login_code(self) -> Code:
+        """What a refused password most likely means for this provider."""
+        if AuthMethod.AUTHORIZATION_CODE in self.auth:
+            return Code.AUTH_NEEDS_AUTHORIZATION_CODE
+        if AuthMethod.APP_PASSWORD in self.auth:
+            return Code.AUTH_NEEDS_APP_PASSWORD
+        oauth_only = AuthMethod.OAUTH2 in self.auth and not any(m.is_password for m in self.auth)
+        if Quirk.OAUTH2_ONLY in self.quirks or oauth_only:
+            return Code.AUTH_NEEDS_OAUTH2
+        return Code.AUTH_FAILED

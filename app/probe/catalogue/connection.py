@@ -1,0 +1,163 @@
+"""Findings about reaching the server and the protocol it speaks."""
+
+from __future__ import annotations
+
+from app.i18n import N_
+from app.probe.catalogue.entry import ERROR, Entry
+from app.probe.report import Code
+
+_PORTS = (
+    N_("Use the port meant for {protocol}: usually 993 or 143 for IMAP, 995 or 110 for POP3, "
+       "465 or 587 for SMTP."),
+    "请使用 {protocol} 专用的端口：IMAP 通常为 993 或 143，POP3 为 995 或 110，SMTP 为 465 或 587。"
+    "",
+)  # fmt: skip
+
+CONNECTION: dict[Code, Entry] = {
+    Code.DNS_NOT_FOUND: Entry(
+        ERROR,
+        N_("The server name {host} does not exist in DNS."),
+        "服务器名称 {host} 在 DNS 中不存在。",
+        N_(
+            "Check the spelling of the server name. If it is right, the provider may have "
+            "renamed its servers: look up the current settings."
+        ),
+        "请检查服务器名称的拼写。如果无误，服务商可能已更换服务器名称，请查询最新设置。",
+    ),
+    Code.DNS_TIMEOUT: Entry(
+        ERROR,
+        N_("Looking up {host} in DNS took too long."),
+        "在 DNS 中查询 {host} 超时。",
+        N_(
+            "Try again in a moment. If it keeps happening, this network's DNS server is having "
+            "problems."
+        ),
+        "请稍后重试。如果一直如此，说明当前网络的 DNS 服务器有问题。",
+    ),
+    Code.GUARD_REFUSED: Entry(
+        ERROR,
+        N_(
+            "The tester may not connect to {host} port {port}: it is a private or reserved "
+            "address, or not a mail port."
+        ),
+        "测试工具不允许连接 {host} 的 {port} 端口：它是私有或保留地址，或不是邮件端口。",
+        N_(
+            "Use the server's public name and a mail port (993, 995, 465, 587, 143, 110 or 25). "
+            "Servers inside a private network cannot be tested from here."
+        ),
+        "请使用服务器的公网名称和邮件端口（993、995、465、587、143、110 或 25）。"
+        "内网中的服务器无法从这里测试。",
+    ),
+    Code.CONNECTION_REFUSED: Entry(
+        ERROR,
+        N_("{host} refused the connection on port {port}: no service is listening there."),
+        "{host} 拒绝了 {port} 端口的连接：该端口上没有服务在运行。",
+        *_PORTS,
+    ),
+    Code.CONNECTION_TIMEOUT: Entry(
+        ERROR,
+        N_("No answer from {host} on port {port}: the port is probably blocked on this network."),
+        "{host} 的 {port} 端口没有响应：该端口很可能被当前网络屏蔽了。",
+        N_(
+            "Try another port for the same service (for example 465 instead of 587 or 25), or "
+            "another network. Many ISPs and company networks block port 25."
+        ),
+        "请尝试同一服务的其他端口（例如用 465 代替 587 或 25），或换一个网络。"
+        "很多运营商和公司网络会屏蔽 25 端口。",
+    ),
+    Code.CONNECTION_FAILED: Entry(
+        ERROR,
+        N_("Could not connect to {host} on port {port}: the network cannot reach it."),
+        "无法连接 {host} 的 {port} 端口：网络无法到达该服务器。",
+        N_("Check the server name and that this network reaches the internet, then try again."),
+        "请检查服务器名称以及当前网络能否访问互联网，然后重试。",
+    ),
+    Code.SERVER_CLOSED: Entry(
+        ERROR,
+        N_("{host} closed the connection unexpectedly."),
+        "{host} 意外关闭了连接。",
+        N_(
+            "The server may be overloaded or limit connections from your network, or this is not "
+            "the {protocol} port. Check the port and try again later."
+        ),
+        "服务器可能负载过高或限制了来自你所在网络的连接，也可能这不是 {protocol} 端口。"
+        "请检查端口并稍后重试。",
+    ),
+    Code.SERVER_SILENT: Entry(
+        ERROR,
+        N_("{host} accepted the connection on port {port} but never answered."),
+        "{host} 接受了 {port} 端口的连接，但一直没有回应。",
+        N_(
+            "This port may not run a {protocol} server, or a firewall or proxy holds the "
+            "connection. Check the port and its security setting (SSL/TLS or STARTTLS)."
+        ),
+        "该端口上可能不是 {protocol} 服务器，或者防火墙、代理拦住了连接。"
+        "请检查端口及其加密方式（SSL/TLS 或 STARTTLS）。",
+    ),
+    Code.SERVER_SLOW: Entry(
+        ERROR,
+        N_("{host} answered too slowly; the test ran out of time at the “{step}” step."),
+        "{host} 响应太慢，测试在“{step}”步骤超时。",
+        N_(
+            "Try again later. If it stays slow, the server or the network path to it is overloaded."
+        ),
+        "请稍后重试。如果一直很慢，说明服务器或通往服务器的网络负载过高。",
+    ),
+    Code.SERVER_OVERSIZED: Entry(
+        ERROR,
+        N_("{host} sent far more data than a {protocol} server would; the test stopped reading."),
+        "{host} 发送的数据远超 {protocol} 服务器应有的量，测试已停止读取。",
+        N_("This port probably does not run a {protocol} server. Check the server name and port."),
+        "该端口上可能不是 {protocol} 服务器。请检查服务器名称和端口。",
+    ),
+    Code.SERVER_REFUSED_SESSION: Entry(
+        ERROR,
+        N_("{host} refused to start a {protocol} session."),
+        "{host} 拒绝建立 {protocol} 会话。",
+        N_(
+            "The server may block your network or be out of service; its own reason is in the "
+            "detail. Try again later or ask the provider."
+        ),
+        "服务器可能屏蔽了你的网络或暂停了服务，详情中是服务器自己给出的原因。请稍后重试或联系服务商。",
+    ),
+    Code.PROTOCOL_VIOLATION: Entry(
+        ERROR,
+        N_("{host} broke the {protocol} protocol."),
+        "{host} 的回应不符合 {protocol} 协议。",
+        N_(
+            "Check that this port runs {protocol}. If it does, the server is faulty: tell its "
+            "operator."
+        ),
+        "请确认该端口运行的是 {protocol}。如果是，说明服务器有故障，请告知其管理员。",
+    ),
+    Code.WRONG_PROTOCOL: Entry(
+        ERROR,
+        N_("{host} port {port} speaks {speaks}, not {protocol}."),
+        "{host} 的 {port} 端口使用的是 {speaks}，而不是 {protocol}。",
+        *_PORTS,
+    ),
+    Code.PORT_PLAINTEXT: Entry(
+        ERROR,
+        N_("Port {port} does not start with SSL/TLS: the server greeted in plain text."),
+        "{port} 端口并非一开始就使用 SSL/TLS：服务器以明文打招呼。",
+        N_(
+            "Set the security for this port to STARTTLS, or use the SSL/TLS port (993 for IMAP, "
+            "995 for POP3, 465 for SMTP)."
+        ),
+        "请把该端口的加密方式设为 STARTTLS，或改用 SSL/TLS 端口（IMAP 993、POP3 995、SMTP 465）。",
+    ),
+    Code.PORT_NEEDS_TLS: Entry(
+        ERROR,
+        N_("Port {port} expects SSL/TLS from the first byte."),
+        "{port} 端口要求从一开始就使用 SSL/TLS。",
+        N_("Set the security for this port to SSL/TLS."),
+        "请把该端口的加密方式设为 SSL/TLS。",
+    ),
+    Code.PROBE_ERROR: Entry(
+        ERROR,
+        N_("The test of {host} port {port} did not complete."),
+        "对 {host} 的 {port} 端口的测试未能完成。",
+        N_("The detail says what happened. Try again; if it persists, check the server settings."),
+        "详情中说明了发生的情况。请重试；如果问题持续，请检查服务器设置。",
+    ),
+}

@@ -1,0 +1,121 @@
+"""The bookkeeping under :class:`app.probe.session.LineSession`: the transcript,
+the steps with their time limits, secret scrubbing, and why a step failed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+from app.errors import ProbeError, ProbeTimeout
+from app.probe.report import REDACTED, Direction, Reason, StepResult, TranscriptEntry
+
+# Transcript lines keep the logger they had before this module was split off the session.
+log = logging.getLogger("app.probe.session")
+_E = TypeVar("_E", bound=ProbeError)
+
+
+@dataclass
+class StepNote:
+    """What a dialogue reports about its step: a detail, and ok=False for a soft failure."""
+
+    ok: bool = True
+    detail: str = ""
+
+
+class StepRecorder:
+    """Records what happens to ``host:port`` and runs steps under their time limits.
+
+    When a step fails, :attr:`reason` says why, as decided where the error was raised
+    (:meth:`fail`, :meth:`error`) or, for a time-out, by :meth:`_timeout_reason`.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        deadline: float,
+        step_timeout: float,
+        secrets: tuple[str, ...] = (),
+        on_step: Callable[[StepResult], None] | None = None,
+    ) -> None:
+        self.host, self.port = host, port
+        self.on_step = on_step  # told about each step as it ends
+        self.deadline, self.step_timeout = deadline, step_timeout
+        self.transcript: list[TranscriptEntry] = []
+        self.steps: list[StepResult] = []
+        self.reason: Reason | None = None  # why the last step failed
+        self.failed_step: str | None = None
+        self._secrets = {s for s in secrets if s}
+        self._loop = asyncio.get_running_loop()
+        self.started = self._loop.time()
+        self._in_step = False
+
+    def _ms(self, since: float | None = None) -> float:
+        return round((self._loop.time() - (self.started if since is None else since)) * 1000, 1)
+
+    def record(self, direction: Direction, line: str) -> None:
+        self.transcript.append(TranscriptEntry(t_ms=self._ms(), direction=direction, line=line))
+        log.debug("%s:%d %s %s", self.host, self.port, direction.value, line)
+
+    def scrub(self, text: str) -> str:
+        """Mask any secret sent in this session that a server echoes back."""
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def add_secrets(self, secrets: tuple[str, ...]) -> None:
+        self._secrets.update(s for s in secrets if s)
+
+    def fail(self, reason: Reason, error: _E) -> _E:
+        """Note why ``error`` is about to be raised; returns it for ``raise``."""
+        self.reason = reason
+        return error
+
+    def error(self, reason: Reason, cls: type[_E], message: str) -> _E:
+        """``cls(message)`` for this host and port, with its reason noted."""
+        return self.fail(reason, cls(message, host=self.host, port=self.port))
+
+    def _timeout_reason(self) -> Reason:
+        """Why a step ran out of time; subclasses look at the connection."""
+        return Reason.SILENT
+
+    @asynccontextmanager
+    async def step(self, name: str) -> AsyncIterator[StepNote]:
+        """Run one step under the step time limit and the probe deadline, and record it."""
+        started = self._loop.time()
+        until = min(started + self.step_timeout, self.deadline)
+        note = StepNote()
+        self._in_step = True
+        try:
+            async with asyncio.timeout_at(until):
+                yield note
+        except ProbeError as exc:
+            self.failed_step = name
+            self._record_step(name, started, ok=False, detail=str(exc))
+            raise
+        except TimeoutError as exc:
+            self.failed_step = name
+            limit = (
+                "the probe deadline"
+                if until == self.deadline
+                else f"its {self.step_timeout:g} s limit"
+            )
+            message = f"{name}: no answer within {limit}"
+            error = self.error(self._timeout_reason(), ProbeTimeout, message)
+            self._record_step(name, started, ok=False, detail=str(error))
+            raise error from exc
+        else:
+            self._record_step(name, started, ok=note.ok, detail=note.detail)
+        finally:
+            self._in_step = False
+
+    def _record_step(self, name: str, started: float, *, ok: bool, detail: str) -> None:
+        step = StepResult(name=name, ok=ok, duration_ms=self._ms(started), detail=detail)
+        self.steps.append(step)
+        if self.on_step is not None:
+            self.on_step(step)
