@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
-from app.errors import DataError, InvalidAddress
+from app.errors import DataError, InvalidAddress, UnknownDomain
+from app.livetest import ServerSpec, plan_test, report_json, stream
 from app.models import Attempt
 from app.paths import DATA_DIR
+from app.probe.runner import ReportEvent
 from app.providers.lookup import LookupAnswer
 
 cli = typer.Typer(
@@ -137,6 +140,105 @@ def _print_trace(trace: tuple[Attempt, ...], *, err: bool = False) -> None:
             f"  trace {verdict} {a.source.value:14} {a.target} ({a.duration_ms:g} ms){detail}",
             err=err,
         )
+
+
+@cli.command("test")
+def live_test(
+    address: Annotated[str, typer.Argument(help="The email address whose servers to test.")],
+    server: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--server", help="protocol:host:port:security instead of the known servers; repeat."
+        ),
+    ] = None,
+    username: Annotated[str | None, typer.Option(help="Login name, if not the address.")] = None,
+    allow_invalid_certificate: Annotated[
+        bool, typer.Option(help="Send the password even if a certificate is invalid.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Log in to the account's servers read-only and explain every failure.
+
+    The password is read from a hidden prompt, or from standard input when that
+    is not a terminal; never from the command line.
+    """
+    try:
+        specs = [ServerSpec.parse(s) for s in server or []]
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    password = _read_password()
+    try:
+        report = asyncio.run(
+            _live_test(address, specs, username, password, allow_invalid_certificate, data_dir)
+        )
+    except (InvalidAddress, UnknownDomain) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(report_json(report), ensure_ascii=False))
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _read_password() -> SecretStr:
+    if sys.stdin.isatty():
+        text = typer.prompt("Password (or authorization code)", hide_input=True)
+    else:
+        text = sys.stdin.readline().rstrip("\r\n")
+    if not text:
+        typer.echo("error: no password given", err=True)
+        raise typer.Exit(2)
+    return SecretStr(text)
+
+
+async def _live_test(
+    address: str,
+    specs: list[ServerSpec],
+    username: str | None,
+    password: SecretStr,
+    allow_invalid: bool,
+    data_dir: Path | None,
+) -> ReportEvent:
+    from app.discovery.service import open_discovery
+    from app.providers.db import ProviderDB
+    from app.settings import get_settings
+
+    settings = get_settings()
+    db = ProviderDB.from_dir(_data_dir(data_dir))
+    async with open_discovery(settings, db) as discoverer:
+        plan = await plan_test(discoverer, address, username, specs or None)
+        report = None
+        async for event in stream(plan, password, settings, discoverer, allow_invalid):
+            if isinstance(event, ReportEvent):
+                report = event
+            elif event.type == "step":
+                step = event.step
+                verdict = "ok" if step.ok else "FAILED"
+                typer.echo(
+                    f"  [{event.server}] {step.name} {verdict} ({step.duration_ms:g} ms)", err=True
+                )
+    if report is None:
+        raise RuntimeError("the runner ended without a report")
+    return report
+
+
+def _print_report(report: ReportEvent) -> None:
+    verdict = "all servers work" if report.ok else "some servers failed"
+    typer.echo(f"{verdict} ({len(report.results)} tested in {report.duration_ms:g} ms)")
+    for r in report.results:
+        e = r.endpoint
+        mark = "OK  " if r.ok else "FAIL"
+        typer.echo(f"{mark} {e.protocol.value} {e.host}:{e.port} {e.security.value}")
+        for f in r.findings:
+            typer.echo(f"     {f.severity}: {f.message}")
+            if f.fix:
+                typer.echo(f"     fix: {f.fix}")
+        for t in r.transcript:
+            typer.echo(f"     {t.t_ms:8.1f} {t.direction.value} {t.line}")
 
 
 @cli.command()

@@ -18,7 +18,7 @@ from app.discovery.service import open_discovery
 from app.paths import DATA_DIR, STATIC_DIR
 from app.providers.db import ProviderDB
 from app.settings import Settings, get_settings
-from app.web import api, clientconfig, i18n, learn, owners, pages, wellknown
+from app.web import api, clientconfig, i18n, learn, live, live_page, owners, pages, wellknown
 from app.web.clientconfig import CaseInsensitivePaths, load_signer
 from app.web.i18n import LanguageMiddleware
 from app.web.state import AppState
@@ -102,6 +102,8 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
     app.include_router(api.router)
     app.include_router(clientconfig.router)
     app.include_router(owners.router)
+    app.include_router(live.router)
+    app.include_router(live_page.router)
     app.include_router(i18n.router)
     app.include_router(learn.router)
     app.include_router(wellknown.router)

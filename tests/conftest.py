@@ -13,6 +13,7 @@ from app.paths import DATA_DIR
 from app.providers.db import ProviderDB
 from app.settings import Settings
 from tests.dnsmasq import ZONE, run_dnsmasq
+from tests.servers import Certificates, SmtpServers, make_certificates, run_aiosmtpd, run_dovecot
 
 
 @pytest.fixture(scope="session")
@@ -76,11 +77,31 @@ async def client_for(settings: Settings):  # type: ignore[no-untyped-def]
     """A client factory for an app serving another data dir."""
     clients: list[AsyncIterator[httpx.AsyncClient]] = []
 
-    async def make(data_dir: Path) -> httpx.AsyncClient:
-        gen = _client(settings.model_copy(update={"data_dir": data_dir}))
+    async def make(data_dir: Path, **overrides: object) -> httpx.AsyncClient:
+        values = {**settings.model_dump(), "data_dir": data_dir, **overrides}
+        gen = _client(Settings.model_validate(values))
         clients.append(gen)
         return await anext(gen)
 
     yield make
     for gen in clients:
         await gen.aclose()
+
+
+# Real mail servers on loopback, shared by every test directory.
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return make_certificates(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture(scope="session")
+def dovecot(certs: Certificates) -> Iterator[dict[str, int]]:
+    """Dovecot ports by listener: imap, imaps, pop3, pop3s."""
+    with run_dovecot(certs) as ports:
+        yield ports
+
+
+@pytest.fixture(scope="session")
+def smtpd(certs: Certificates) -> Iterator[SmtpServers]:
+    with run_aiosmtpd(certs) as servers:
+        yield servers

@@ -108,6 +108,7 @@ ZONE = Zone(
         ("imap.guessme.test", "127.0.0.1"),
         ("smtp.guessme.test", "127.0.0.1"),
         ("mailsetup.test", "127.0.0.1"),
+        ("mail.test", "127.0.0.1"),
     ],
     mx=[
         ("gw.test", "aspmx.l.google.com", 1),

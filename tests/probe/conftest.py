@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.probe.guard import IPAddress
 from app.settings import Settings
-
-from .servers import Certificates, SmtpServers, make_certificates, run_aiosmtpd, run_dovecot
+from tests.servers import Certificates
 
 LOOPBACK = ipaddress.IPv4Network("127.0.0.1/32")
 
@@ -28,24 +26,6 @@ class FakeResolver:
         if host not in self.table:
             raise OSError(f"[Errno -2] Name or service not known: {host}")
         return [ipaddress.ip_address(a) for a in self.table[host]]
-
-
-@pytest.fixture(scope="session")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return make_certificates(tmp_path_factory.mktemp("certs"))
-
-
-@pytest.fixture(scope="session")
-def dovecot(certs: Certificates) -> Iterator[dict[str, int]]:
-    """Dovecot ports by listener: imap, imaps, pop3, pop3s."""
-    with run_dovecot(certs) as ports:
-        yield ports
-
-
-@pytest.fixture(scope="session")
-def smtpd(certs: Certificates) -> Iterator[SmtpServers]:
-    with run_aiosmtpd(certs) as servers:
-        yield servers
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from app.models import Protocol, Security, ServerEndpoint
 from app.probe import ProbeResult, probe
 from app.probe.report import Direction
 from app.settings import Settings
+from tests.servers import USERS
 
 from .conftest import FakeResolver
-from .servers import USERS
 
 ALICE = "alice@mail.test"
 

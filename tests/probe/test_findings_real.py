@@ -15,9 +15,9 @@ from app.probe.guard import Streams
 from app.providers.db import ProviderDB, to_account_config
 from app.providers.schema import ProviderRecord
 from app.settings import Settings
+from tests.servers import WRONG_PASSWORD, SmtpServers
 
 from .realprobe import run
-from .servers import WRONG_PASSWORD, SmtpServers
 
 pytestmark = pytest.mark.realserver
 

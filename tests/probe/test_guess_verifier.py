@@ -7,9 +7,9 @@ import pytest
 from app.discovery.guess import ProbeVerifier, greets, offers_starttls
 from app.models import Protocol, Security, ServerEndpoint
 from app.settings import Settings
+from tests.servers import SmtpServers
 
 from .conftest import FakeResolver
-from .servers import SmtpServers
 
 
 def _endpoint(

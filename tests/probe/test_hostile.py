@@ -16,10 +16,10 @@ from app.models import Protocol, Security, ServerEndpoint
 from app.probe import Code, ProbeResult, probe
 from app.probe.report import Direction
 from app.settings import Settings
+from tests.servers import Certificates
 
 from .conftest import FakeResolver, make_settings
 from .fakes import Peer, scripted_server
-from .servers import Certificates
 
 DEADLINE = 1.0
 MARGIN = 0.5  # closing the connection, scheduling

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import json
 import logging
@@ -17,11 +16,12 @@ from app.probe import AuthStatus, Code, Mechanism, ProbeResult, diagnose
 from app.probe.guard import Streams
 from app.probe.report import NotAttempted
 from app.settings import Settings
+from tests.leaks import secret_forms_plain
+from tests.servers import USERS, WRONG_PASSWORD, Certificates, SmtpServers, free_port
 
 from .conftest import make_settings
 from .fakes import ForbiddenConnector
 from .realprobe import client_verbs, run
-from .servers import USERS, WRONG_PASSWORD, Certificates, SmtpServers, free_port
 
 pytestmark = pytest.mark.realserver
 
@@ -265,16 +265,7 @@ class TestFailures:
 
 def secret_forms(username: str, password: str, result: ProbeResult) -> set[str]:
     """Every form the password takes on the wire, and then some."""
-    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
-    forms = {
-        password,
-        '"' + password.replace("\\", "\\\\").replace('"', '\\"') + '"',  # IMAP quoted
-        f"{{{len(password.encode())}}}\r\n{password}",  # IMAP literal
-        b64(f"\0{username}\0{password}".encode()),  # AUTH PLAIN
-        b64(f"{username}\0{password}".encode()),
-        b64(password.encode()),  # AUTH LOGIN
-        password.encode("unicode_escape").decode(),
-    }
+    forms = secret_forms_plain(username, password)
     for entry in result.transcript:  # APOP digests for every timestamp the server sent
         for stamp in re.findall(r"<[^<>@\s]+@[^<>\s]+>", entry.line):
             forms.add(hashlib.md5((stamp + password).encode()).hexdigest())  # noqa: S324

@@ -14,10 +14,10 @@ from app.probe import AuthStatus, Code, Mechanism, ProbeResult, probe
 from app.probe.report import Direction
 from app.probe.session import MAX_LINE, MAX_RESPONSE
 from app.settings import Settings
+from tests.servers import Certificates, server_context, unavailable
 
 from .conftest import FakeResolver, make_settings
 from .fakes import Peer, scripted_server
-from .servers import Certificates, server_context, unavailable
 
 PASSWORD = "s3cret pw"
 

@@ -15,10 +15,10 @@ from app.models import Protocol, Security, ServerEndpoint
 from app.probe import AuthStatus, Code, ProbeResult, probe
 from app.probe.report import NotAttempted, TLSPolicy
 from app.settings import Settings
+from tests.servers import USERS, Certificates
 
 from .conftest import FakeResolver, make_settings
 from .realprobe import client_verbs
-from .servers import USERS, Certificates
 from .tlscases import (
     AIA_URL,
     NOW,

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-from .servers import Handler, authenticator, free_port
+from tests.servers import Handler, authenticator, free_port
 
 NOW = dt.datetime.now(dt.UTC)
 AIA_URL = "http://ca.test/intermediate.der"

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.realservers import free_tcp_port, unavailable
 
 HOSTNAMES = ("mail.test", "localhost", "127.0.0.1")
 
@@ -38,24 +39,8 @@ USERS = {
 WRONG_PASSWORD = "wrong password"
 
 DOVECOT_LISTENERS = ("imap", "imaps", "pop3", "pop3s")
+free_port = free_tcp_port
 _START_TIMEOUT = 10.0
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"true", "1", "yes"}
-
-
-def unavailable(reason: str) -> None:
-    """A server cannot run here: fail under CI=true, skip elsewhere."""
-    if in_ci():
-        pytest.fail(f"CI=true and {reason}")
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], deadline: float) -> bool:

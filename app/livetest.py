@@ -1,0 +1,152 @@
+"""A live test, as the web app and the CLI run it: which servers, and the JSON it produces."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from app.discovery.pipeline import Discoverer
+from app.discovery.service import resolve
+from app.errors import UnknownDomain
+from app.hostnames import is_hostname
+from app.models import AccountConfig, EmailAddress, Protocol, Security, ServerEndpoint
+from app.probe.guard import parse_ip_literal
+from app.probe.report import ProbeResult
+from app.probe.runner import Event, ReportEvent, ResultEvent, Target, run_tests
+from app.settings import Settings
+
+MAX_SERVERS = 10
+
+
+class ServerSpec(BaseModel):
+    """A server to test instead of the looked-up ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    protocol: Protocol
+    host: Annotated[str, Field(max_length=253)]
+    port: Annotated[int, Field(ge=1, le=65535)]
+    security: Security
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        value = value.strip().lower().rstrip(".")
+        if parse_ip_literal(value) is None and not is_hostname(value):
+            raise ValueError("must be a host name such as imap.example.com, or an IP address")
+        return value
+
+    @classmethod
+    def parse(cls, text: str) -> ServerSpec:
+        """``protocol:host:port:security``, e.g. ``imap:imap.qq.com:993:tls``."""
+        parts = text.strip().split(":")
+        if len(parts) != 4:
+            raise ValueError(
+                f"{text!r}: write protocol:host:port:security, e.g. imap:imap.qq.com:993:tls"
+            )
+        protocol, host, port, security = parts
+        if not port.isdigit():
+            raise ValueError(f"{text!r}: the port must be a number")
+        return cls.model_validate(
+            {
+                "protocol": protocol.lower(),
+                "host": host,
+                "port": int(port),
+                "security": security.lower(),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    address: EmailAddress
+    targets: list[Target]
+    account: AccountConfig | None
+
+
+async def plan_test(
+    discoverer: Discoverer,
+    email: str,
+    username: str | None,
+    servers: list[ServerSpec] | None,
+) -> Plan:
+    """The targets for a test; raise InvalidAddress, or UnknownDomain without servers."""
+    address = EmailAddress.parse(email)
+    account: AccountConfig | None
+    try:
+        _, account, _ = await resolve(discoverer, address.address)
+    except UnknownDomain:
+        if not servers:
+            raise
+        account = None
+    if servers:
+        endpoints = [
+            ServerEndpoint(protocol=s.protocol, host=s.host, port=s.port, security=s.security)
+            for s in servers
+        ]
+    elif account is not None:
+        endpoints = list(account.endpoints)
+    else:
+        raise UnknownDomain(address.domain)
+    targets = [Target(e, username or address.fill(e.username)) for e in endpoints]
+    return Plan(address, targets, account)
+
+
+def result_json(result: ProbeResult) -> dict[str, Any]:
+    """One server's verdict, flat: where, whether it worked, why, and the transcript."""
+    body = result.model_dump(mode="json", exclude={"endpoint"})
+    endpoint = result.endpoint
+    return {
+        "protocol": endpoint.protocol.value,
+        "host": endpoint.host,
+        "port": endpoint.port,
+        "security": endpoint.security.value,
+        **body,
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    if isinstance(event, ResultEvent):
+        return {"type": "result", "server": event.server, "result": result_json(event.result)}
+    if isinstance(event, ReportEvent):
+        return report_json(event)
+    return event.model_dump(mode="json")
+
+
+def report_json(report: ReportEvent) -> dict[str, Any]:
+    return {
+        "type": "report",
+        "ok": report.ok,
+        "duration_ms": report.duration_ms,
+        "results": [result_json(r) for r in report.results],
+    }
+
+
+async def stream(
+    plan: Plan,
+    password: SecretStr,
+    settings: Settings,
+    discoverer: Discoverer,
+    allow_invalid: bool,
+    lang: str = "en",
+) -> AsyncIterator[Event]:
+    """Run the plan, names resolved by discovery's DNS client; findings in ``lang``."""
+    async for event in run_tests(
+        plan.targets,
+        password.get_secret_value(),
+        settings=settings,
+        resolver=discoverer.dns,
+        account=plan.account,
+        allow_invalid_certificate=allow_invalid,
+        lang="zh-Hans" if lang.startswith("zh") else "en",
+    ):
+        yield event
+
+
+async def ndjson(events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
+    async for event in events:
+        yield json.dumps(event_json(event), ensure_ascii=False).encode() + b"\n"

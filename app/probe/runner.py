@@ -1,0 +1,141 @@
+"""Test every endpoint of an account at once, streaming progress as each step finishes.
+
+All probes start together, so the wall time is close to that of the slowest
+one, not their sum. Events come out of :func:`run_tests` in the order they
+happen: ``start``, then ``step`` events from every probe interleaved, a
+``result`` as each probe ends, and a final ``report`` with every result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from app.models import AccountConfig, ServerEndpoint
+from app.probe.guard import Resolver
+from app.probe.report import ProbeResult, StepResult
+from app.probe.tester import probe
+from app.settings import Settings
+
+
+@dataclass(frozen=True)
+class Target:
+    """One endpoint and the login name to use on it."""
+
+    endpoint: ServerEndpoint
+    username: str
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class StartEvent(_Event):
+    type: Literal["start"] = "start"
+    servers: tuple[ServerEndpoint, ...]
+
+
+class StepEvent(_Event):
+    type: Literal["step"] = "step"
+    server: int
+    step: StepResult
+
+
+class ResultEvent(_Event):
+    type: Literal["result"] = "result"
+    server: int
+    result: ProbeResult
+
+
+class ReportEvent(_Event):
+    type: Literal["report"] = "report"
+    ok: bool
+    duration_ms: float
+    results: tuple[ProbeResult, ...]
+
+
+Event = StartEvent | StepEvent | ResultEvent | ReportEvent
+
+
+async def run_tests(
+    targets: list[Target],
+    password: str,
+    *,
+    settings: Settings,
+    resolver: Resolver | None = None,
+    account: AccountConfig | None = None,
+    allow_invalid_certificate: bool = False,
+    lang: str = "en",
+) -> AsyncIterator[Event]:
+    """Probe every target concurrently; yield events as they happen, then the report."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    queue: asyncio.Queue[StepEvent | ResultEvent | Exception] = asyncio.Queue()
+
+    async def one(index: int, target: Target) -> None:
+        try:
+            result = await probe(
+                target.endpoint,
+                target.username,
+                password,
+                settings=settings,
+                resolver=resolver,
+                account=account,
+                allow_invalid_certificate=allow_invalid_certificate,
+                lang=lang,
+                on_step=lambda step: queue.put_nowait(StepEvent(server=index, step=step)),
+            )
+        except Exception as exc:  # noqa: BLE001 - a bug, not a server failure: re-raised below
+            queue.put_nowait(exc)
+            return
+        queue.put_nowait(ResultEvent(server=index, result=result))
+
+    yield StartEvent(servers=tuple(t.endpoint for t in targets))
+    tasks = [asyncio.create_task(one(i, t)) for i, t in enumerate(targets)]
+    results: dict[int, ProbeResult] = {}
+    try:
+        while len(results) < len(targets):
+            event = await queue.get()
+            if isinstance(event, Exception):
+                raise event
+            if isinstance(event, ResultEvent):
+                results[event.server] = event.result
+            yield event
+    finally:
+        for task in tasks:
+            task.cancel()
+    ordered = tuple(results[i] for i in range(len(targets)))
+    yield ReportEvent(
+        ok=all(r.ok for r in ordered),
+        duration_ms=round((loop.time() - started) * 1000, 1),
+        results=ordered,
+    )
+
+
+async def run_all(
+    targets: list[Target],
+    password: str,
+    *,
+    settings: Settings,
+    resolver: Resolver | None = None,
+    account: AccountConfig | None = None,
+    allow_invalid_certificate: bool = False,
+    lang: str = "en",
+) -> ReportEvent:
+    """Run :func:`run_tests` to the end and return the report."""
+    async for event in run_tests(
+        targets,
+        password,
+        settings=settings,
+        resolver=resolver,
+        account=account,
+        allow_invalid_certificate=allow_invalid_certificate,
+        lang=lang,
+    ):
+        if isinstance(event, ReportEvent):
+            return event
+    raise RuntimeError("run_tests ended without a report")

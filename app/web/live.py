@@ -1,0 +1,88 @@
+"""The live tester over HTTP: ``POST /api/v1/test``, as JSON or as an NDJSON stream.
+
+The password lives in this request only: it is a SecretStr in the request
+model, never logged, echoed, cached or put in a URL, and every response that
+saw it carries ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from app.errors import InvalidAddress, UnknownDomain
+from app.livetest import (
+    MAX_SERVERS,
+    ServerSpec,
+    ndjson,
+    plan_test,
+    report_json,
+    stream,
+)
+from app.probe.runner import Event, ReportEvent
+from app.web.deps import StateDep
+from app.web.i18n import current_lang
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NDJSON = "application/x-ndjson"
+
+router = APIRouter()
+
+
+class LiveTestRequest(BaseModel):
+    """``POST /api/v1/test``: whose account, which secret, and optionally which servers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str, Field(max_length=320)]
+    password: Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+    username: Annotated[str | None, Field(max_length=320)] = None
+    servers: Annotated[list[ServerSpec] | None, Field(max_length=MAX_SERVERS)] = None
+    allow_invalid_certificate: bool = False
+
+
+async def _last(events: AsyncIterator[Event]) -> ReportEvent:
+    async for event in events:
+        if isinstance(event, ReportEvent):
+            return event
+    raise RuntimeError("the runner ended without a report")
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status, headers=NO_STORE)
+
+
+@router.post(
+    "/api/v1/test",
+    tags=["api"],
+    responses={
+        200: {
+            "description": "One result per server; NDJSON events with Accept: application/x-ndjson"
+        },
+        404: {"description": "No servers known for the domain, and none given"},
+    },
+)
+async def run_test(body: LiveTestRequest, request: Request, state: StateDep) -> Response:
+    """Log in to every server of the account, read-only, and explain each failure."""
+    try:
+        plan = await plan_test(state.discoverer, body.email, body.username, body.servers)
+    except InvalidAddress as exc:
+        return _error(422, str(exc))
+    except UnknownDomain as exc:
+        return _error(404, f"no servers are known for {exc.domain}; list them in 'servers'")
+    events = stream(
+        plan,
+        body.password,
+        state.settings,
+        state.discoverer,
+        body.allow_invalid_certificate,
+        current_lang.get(),
+    )
+    if "application/x-ndjson" in request.headers.get("accept", ""):
+        return StreamingResponse(ndjson(events), media_type=NDJSON, headers=NO_STORE)
+    report = await _last(events)
+    return JSONResponse({"email": plan.address.address, **report_json(report)}, headers=NO_STORE)

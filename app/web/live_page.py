@@ -1,0 +1,84 @@
+"""The ``/test`` page: a form, and a full report after it is posted (works without JS)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from pydantic import SecretStr, ValidationError
+
+from app.errors import InvalidAddress, UnknownDomain
+from app.livetest import ServerSpec, plan_test, stream
+from app.probe.runner import ReportEvent
+from app.web.deps import StateDep
+from app.web.i18n import current_lang, translations
+from app.web.live import NO_STORE
+from app.web.templating import render
+from app.web.timeline import timeline_svg, verdict, verdict_label
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(request: Request, context: dict[str, object], status: int = 200) -> HTMLResponse:
+    response = render(request, "test.html", context, status_code=status)
+    response.headers.update(NO_STORE)
+    return response
+
+
+@router.get("/test", response_class=HTMLResponse)
+def show_tester(request: Request, email: str = "") -> HTMLResponse:
+    return _page(request, {"email": email[:320], "servers": "", "report": None, "error": None})
+
+
+@router.post("/test", response_class=HTMLResponse)
+async def run_tester(
+    request: Request,
+    state: StateDep,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[SecretStr, Form(min_length=1, max_length=1024)],
+    servers: Annotated[str, Form(max_length=2000)] = "",
+    username: Annotated[str, Form(max_length=320)] = "",
+    allow_invalid_certificate: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    """Run the test and show every server's verdict, findings and transcript."""
+    context: dict[str, object] = {"email": email, "servers": servers, "report": None}
+    try:
+        specs = [ServerSpec.parse(line) for line in servers.splitlines() if line.strip()]
+        plan = await plan_test(state.discoverer, email, username or None, specs or None)
+    except (ValueError, ValidationError, InvalidAddress) as exc:
+        return _page(request, {**context, "error": _reason(exc)}, 422)
+    except UnknownDomain as exc:
+        message = f"No servers are known for {exc.domain}. List them below, one per line."
+        return _page(request, {**context, "error": message}, 404)
+    events = stream(
+        plan,
+        password,
+        state.settings,
+        state.discoverer,
+        allow_invalid_certificate,
+        current_lang.get(),
+    )
+    report = None
+    async for event in events:
+        report = event
+    return _page(request, {**context, "report": report, "error": None, **_picture(report)})
+
+
+def _picture(report: object) -> dict[str, object]:
+    """The report's SVG timeline and each server's green/amber/red verdict."""
+    if not isinstance(report, ReportEvent):
+        return {}
+    gettext = translations(current_lang.get()).gettext
+    return {
+        "timeline": timeline_svg(report.results, gettext),
+        "verdicts": [
+            {"level": verdict(r).value, "label": verdict_label(r, gettext)} for r in report.results
+        ],
+    }
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return str(exc)

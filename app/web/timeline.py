@@ -1,0 +1,210 @@
+"""A live test at a glance: each server's verdict, and its steps as bars on one time axis.
+
+:func:`timeline_svg` draws the SVG of the no-JS report; ``static/tester.js`` draws
+the same picture (same sizes, classes and texts) while the test streams, so keep
+the two in step. Steps run one after another, so each bar starts where the
+previous one of its server ended; every server starts at 0, since all probes
+start together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from markupsafe import Markup, escape
+
+from app.i18n import N_
+from app.models import Security
+from app.probe.report import AuthStatus, ProbeResult, Severity
+
+Gettext = Callable[[str], str]
+
+# Geometry, in SVG user units (the picture scales to its container).
+WIDTH = 720
+LABEL_WIDTH = 150  # the server names, right-aligned before the bars
+RIGHT_PAD = 64  # room for each server's total after its last bar
+TOP = 6
+ROW = 26
+BAR = 16
+AXIS = 26
+TICKS = 5  # at most this many intervals on the axis
+MIN_BAR = 1.5  # a 0 ms step still shows
+
+SECURITY_WORDS = {Security.TLS: "TLS", Security.STARTTLS: "STARTTLS", Security.NONE: "PLAIN"}
+
+
+class Verdict(StrEnum):
+    """Green: it works. Amber: it works with warnings, or the login was not tried.
+    Red: it failed."""
+
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+VERDICT_LABELS = {
+    Verdict.GREEN: N_("Works"),
+    Verdict.AMBER: N_("Works, with warnings"),
+    Verdict.RED: N_("Failed"),
+}
+NOT_TRIED_LABEL = N_("Connects, but the login was not tried")
+MS = N_("%(ms)s ms")
+TIMELINE_LABEL = N_("Timeline of the test")
+
+
+def verdict(result: ProbeResult) -> Verdict:
+    """Red on an error, a failed login or an error finding; amber when the probe did not
+    fully pass (a warning, a soft failure, no login tried); green otherwise."""
+    severities = {f.severity for f in result.findings}
+    if (
+        result.error is not None
+        or result.auth.status is AuthStatus.FAILED
+        or Severity.ERROR in severities
+    ):
+        return Verdict.RED
+    if not result.ok or Severity.WARNING in severities:
+        return Verdict.AMBER
+    return Verdict.GREEN
+
+
+def verdict_label(result: ProbeResult, gettext: Gettext = str) -> str:
+    level = verdict(result)
+    if level is Verdict.AMBER and result.auth.status is AuthStatus.NOT_ATTEMPTED:
+        return gettext(NOT_TRIED_LABEL)
+    return gettext(VERDICT_LABELS[level])
+
+
+@dataclass(frozen=True)
+class Bar:
+    name: str
+    start_ms: float
+    duration_ms: float
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Lane:
+    label: str  # "IMAP 993 TLS"
+    where: str  # "imap mail.test:993"
+    verdict: Verdict
+    bars: tuple[Bar, ...]
+
+    @property
+    def end_ms(self) -> float:
+        return self.bars[-1].start_ms + self.bars[-1].duration_ms if self.bars else 0.0
+
+
+def lane(result: ProbeResult) -> Lane:
+    """One server's row: its steps laid end to end."""
+    bars: list[Bar] = []
+    start = 0.0
+    for step in result.steps:
+        bars.append(Bar(step.name, start, step.duration_ms, step.ok))
+        start += step.duration_ms
+    e = result.endpoint
+    return Lane(
+        label=f"{e.protocol.value.upper()} {e.port} {SECURITY_WORDS[e.security]}",
+        where=f"{e.protocol.value} {e.host}:{e.port}",
+        verdict=verdict(result),
+        bars=tuple(bars),
+    )
+
+
+def axis_step(longest_ms: float) -> float:
+    """The smallest 1, 2 or 5 × 10ⁿ ms that covers ``longest_ms`` in at most TICKS steps."""
+    target = max(longest_ms, 1.0) / TICKS
+    power = 10.0 ** math.floor(math.log10(target))
+    for factor in (1, 2, 5, 10):
+        if factor * power >= target:
+            return factor * power
+    raise AssertionError("unreachable: 10 × 10ⁿ ≥ target")  # pragma: no cover
+
+
+def text_width(text: str, size: float) -> float:
+    """A rough width: CJK characters are square, others about 0.6 em."""
+    return sum(size if ord(c) >= 0x2E80 else size * 0.6 for c in text)
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _ms(value: float, gettext: Gettext) -> str:
+    """A duration as the report words it: whole milliseconds, e.g. "12 ms", "12 毫秒"."""
+    return gettext(MS) % {"ms": str(round(value))}
+
+
+def timeline_svg(results: Sequence[ProbeResult], gettext: Gettext = str) -> Markup:
+    """The SVG timeline of a report's results, with a tooltip (``<title>``) per bar."""
+    lanes = [lane(r) for r in results]
+    step = axis_step(max((x.end_ms for x in lanes), default=0.0))
+    span = step * max(1, math.ceil(max((x.end_ms for x in lanes), default=0.0) / step))
+    scale = (WIDTH - LABEL_WIDTH - RIGHT_PAD) / span
+    height = TOP + ROW * len(lanes) + AXIS
+    summary = "; ".join(f"{x.label}: {_ms(x.end_ms, gettext)}" for x in lanes)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} '
+        f'{height}" width="{WIDTH}" height="{height}" role="img" '
+        f'aria-label="{escape(gettext(TIMELINE_LABEL))}: {escape(summary)}">'
+    ]
+    for index, row in enumerate(lanes):
+        y = TOP + ROW * index
+        mid = y + ROW / 2 + 4
+        out.append(f'<g class="lane verdict-{row.verdict.value}">')
+        out.append(
+            f'<g class="server"><title>{escape(row.where)}</title><text class="lane-label" '
+            f'x="{LABEL_WIDTH - 8}" y="{_num(mid)}" text-anchor="end">{escape(row.label)}</text></g>'
+        )
+        for bar in row.bars:
+            out.append(_bar(bar, y, scale, gettext))
+        end = LABEL_WIDTH + row.end_ms * scale + 4
+        out.append(
+            f'<text class="total" x="{_num(end)}" y="{_num(mid)}">'
+            f"{escape(_ms(row.end_ms, gettext))}</text></g>"
+        )
+    out.append(_axis(TOP + ROW * len(lanes), step, span, scale, gettext))
+    out.append("</svg>")
+    return Markup("".join(out))  # noqa: S704 - every text above is escaped
+
+
+def _bar(bar: Bar, y: float, scale: float, gettext: Gettext) -> str:
+    x = LABEL_WIDTH + bar.start_ms * scale
+    width = max(bar.duration_ms * scale, MIN_BAR)
+    duration = _ms(bar.duration_ms, gettext)
+    status = "ok" if bar.ok else "failed"
+    parts = [
+        f'<g class="step {status}"><title>{escape(bar.name)} — {escape(duration)}</title>'
+        f'<rect class="bar" x="{_num(x)}" y="{_num(y + (ROW - BAR) / 2)}" '
+        f'width="{_num(width)}" height="{BAR}" rx="2"></rect>'
+    ]
+    for label in (f"{bar.name} {duration}", bar.name):
+        if text_width(label, 11) + 6 <= width:
+            parts.append(
+                f'<text class="bar-label" x="{_num(x + 3)}" y="{_num(y + ROW / 2 + 4)}">'
+                f"{escape(label)}</text>"
+            )
+            break
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _axis(y: float, step: float, span: float, scale: float, gettext: Gettext) -> str:
+    right = LABEL_WIDTH + span * scale
+    parts = [
+        f'<g class="axis"><line x1="{LABEL_WIDTH}" y1="{_num(y + 2)}" x2="{_num(right)}" '
+        f'y2="{_num(y + 2)}"></line>'
+    ]
+    ticks = round(span / step)
+    for n in range(ticks + 1):
+        x = LABEL_WIDTH + n * step * scale
+        label = "0" if n == 0 else gettext(MS) % {"ms": _num(n * step)}
+        anchor = "start" if n == 0 else "end" if n == ticks else "middle"
+        parts.append(
+            f'<line x1="{_num(x)}" y1="{_num(y + 2)}" x2="{_num(x)}" y2="{_num(y + 6)}"></line>'
+            f'<text x="{_num(x)}" y="{_num(y + 18)}" text-anchor="{anchor}">{escape(label)}</text>'
+        )
+    parts.append("</g>")
+    return "".join(parts)

@@ -1,0 +1,85 @@
+"""`mailsetup test`: the password from stdin, never argv; readable report or JSON; exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.settings import get_settings
+from tests.leaks import secret_forms_plain
+from tests.servers import USERS, WRONG_PASSWORD, Certificates, SmtpServers
+
+ALICE = "alice@mail.test"
+
+
+@pytest.fixture(autouse=True)
+def local_servers(
+    nameserver: str, certs: Certificates, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    monkeypatch.setenv("MAILSETUP_DNS_SERVERS", nameserver)
+    monkeypatch.setenv("MAILSETUP_ISPDB_URL", "http://127.0.0.1:9/v1.1/")
+    monkeypatch.setenv("MAILSETUP_PROBE_ALLOW_NETWORKS", "127.0.0.1/32")
+    monkeypatch.setenv("MAILSETUP_PROBE_CA_FILE", str(certs.ca_file))
+    monkeypatch.setenv("MAILSETUP_PROBE_DEADLINE", "10")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _args(dovecot: dict[str, int], smtpd: SmtpServers) -> list[str]:
+    return [
+        "test", ALICE,
+        "--server", f"imap:mail.test:{dovecot['imaps']}:tls",
+        "--server", f"pop3:mail.test:{dovecot['pop3']}:starttls",
+        "--server", f"smtp:mail.test:{smtpd.starttls}:starttls",
+    ]  # fmt: skip
+
+
+def test_right_password_exits_zero(dovecot: dict[str, int], smtpd: SmtpServers) -> None:
+    result = CliRunner().invoke(cli, _args(dovecot, smtpd), input=USERS[ALICE] + "\n")
+    assert result.exit_code == 0, result.output
+    assert "all servers work" in result.output
+    assert result.output.count("OK   ") == 3
+
+
+def test_wrong_password_exits_one_with_findings(
+    dovecot: dict[str, int], smtpd: SmtpServers
+) -> None:
+    result = CliRunner().invoke(cli, [*_args(dovecot, smtpd), "--json"], input=WRONG_PASSWORD)
+    assert result.exit_code == 1
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [r["ok"] for r in report["results"]] == [False] * 3
+    assert all(r["findings"] for r in report["results"])
+
+
+def test_password_never_printed_or_logged(
+    dovecot: dict[str, int], smtpd: SmtpServers, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    user = "leaky@mail.test"
+    args = [a.replace(ALICE, user) for a in _args(dovecot, smtpd)]
+    for password in (USERS[user], USERS[user] + "x"):
+        result = CliRunner().invoke(cli, [*args, "--json"], input=password)
+        text = result.output + "\n".join(r.getMessage() for r in caplog.records)
+        for form in secret_forms_plain(user, password):
+            assert form not in text
+
+
+def test_bad_server_spec_and_no_password() -> None:
+    bad = CliRunner().invoke(cli, ["test", ALICE, "--server", "imap:mail.test:x:tls"], input="p")
+    assert bad.exit_code == 2
+    assert "port must be a number" in bad.output
+    empty = CliRunner().invoke(cli, ["test", ALICE, "--server", "imap:mail.test:1:tls"], input="")
+    assert empty.exit_code == 2
+    assert "no password given" in empty.output
+
+
+def test_password_is_not_an_option() -> None:
+    result = CliRunner().invoke(cli, ["test", ALICE, "--password", "secret"])
+    assert result.exit_code == 2
+    assert "No such option" in result.output
