@@ -101,7 +101,7 @@ def lookup(
         _print_trace(exc.discovery.trace, err=True)
         raise typer.Exit(1) from exc
     if as_json:
-        typer.echo(json.dumps(answer.model_dump(mode="json", by_alias=True), ensure_ascii=False))
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
         return
     name = answer.name.en if answer.name else answer.domain
     typer.echo(f"{name} ({answer.provider or 'unknown'}), status: {answer.status.value}")

@@ -89,9 +89,12 @@ class ProviderDB:
         """The provider serving ``domain`` (normalised: any case, IDN, trailing dot)."""
         return self._by_domain.get(normalize_domain(domain))
 
-    def config_for(self, domain: str) -> AccountConfig:
-        """The account config for ``domain``; raise :class:`UnknownDomain`."""
-        key = normalize_domain(domain)
+    def config_for(self, domain: str, *, normalized: bool = False) -> AccountConfig:
+        """The account config for ``domain``; raise :class:`UnknownDomain`.
+
+        ``normalized`` says ``domain`` is already a lower-case A-label.
+        """
+        key = domain if normalized else normalize_domain(domain)
         config = self._configs.get(key)
         if config is None:
             raise UnknownDomain(key)

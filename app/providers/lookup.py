@@ -1,8 +1,17 @@
-"""Answer "how do I set up this address?" from the provider database."""
+"""Answer "how do I set up this address?" from the provider database.
+
+The answers are frozen dataclasses, not pydantic models: they are built from an
+already validated AccountConfig, and a lookup sits on the hot path, where
+copying a pydantic model costs several times more (see benchmarks/).
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from app.errors import InvalidAddress
 from app.hostnames import normalize_domain, to_unicode
@@ -24,10 +33,9 @@ from app.models import (
 from app.providers.db import ProviderDB
 
 
-class EndpointAnswer(BaseModel):
+@dataclass(frozen=True, slots=True)
+class EndpointAnswer:
     """A server with the username filled in for the address asked about."""
-
-    model_config = ConfigDict(frozen=True)
 
     protocol: Protocol
     host: str
@@ -38,10 +46,9 @@ class EndpointAnswer(BaseModel):
     source: Source
 
 
-class LookupAnswer(BaseModel):
+@dataclass(frozen=True, slots=True)
+class LookupAnswer:
     """The settings for one address or domain, in order of preference."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     email: str | None
     domain: str
@@ -60,6 +67,14 @@ class LookupAnswer(BaseModel):
     trace: tuple[Attempt, ...] = ()
     findings: tuple[str, ...] = ()
     alternatives: tuple[tuple[EndpointAnswer, ...], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The answer as the API sends it (provider texts keyed en, zh-Hans, zh-Hant)."""
+        data: dict[str, Any] = _ANSWER.dump_python(self, mode="json", by_alias=True)
+        return data
+
+
+_ANSWER: TypeAdapter[LookupAnswer] = TypeAdapter(LookupAnswer)
 
 
 def parse_query(text: str) -> tuple[EmailAddress | None, str]:
@@ -119,7 +134,30 @@ def answer_from_config(
     )
 
 
+# Database answers by id(config), kept with their config: an address only changes usernames.
+_TEMPLATES: dict[int, tuple[AccountConfig, LookupAnswer]] = {}
+
+
+def _template(config: AccountConfig) -> LookupAnswer:
+    found = _TEMPLATES.get(id(config))
+    if found is None or found[0] is not config:
+        found = _TEMPLATES[id(config)] = (config, answer_from_config(config, None))
+    return found[1]
+
+
 def lookup_answer(db: ProviderDB, query: str) -> LookupAnswer:
-    """Look ``query`` (address or domain) up; raise InvalidAddress or UnknownDomain."""
+    """Look ``query`` (address or domain) up; raise InvalidAddress or UnknownDomain.
+
+    The hot path: the answer for a domain is built once and copied per address.
+    """
     address, domain = parse_query(query)
-    return answer_from_config(db.config_for(domain), address)
+    template = _template(db.config_for(domain, normalized=True))
+    if address is None:
+        return template
+    endpoints = tuple(
+        EndpointAnswer(
+            e.protocol, e.host, e.port, e.security, address.fill(e.username), e.auth, e.source
+        )
+        for e in template.endpoints
+    )
+    return dataclasses.replace(template, email=address.address, endpoints=endpoints)
