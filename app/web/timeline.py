@@ -155,8 +155,9 @@ def timeline_svg(results: Sequence[ProbeResult], gettext: Gettext = str) -> Mark
         mid = y + ROW / 2 + 4
         out.append(f'<g class="lane verdict-{row.verdict.value}">')
         out.append(
-            f'<g class="server"><title>{escape(row.where)}</title><text class="lane-label" '
-            f'x="{LABEL_WIDTH - 8}" y="{_num(mid)}" text-anchor="end">{escape(row.label)}</text></g>'
+            f'<g class="server"><title>{escape(row.where)}</title>'
+            f'<text class="lane-label" x="{LABEL_WIDTH - 8}" y="{_num(mid)}" text-anchor="end">'
+            f"{escape(row.label)}</text></g>"
         )
         for bar in row.bars:
             out.append(_bar(bar, y, scale, gettext))

@@ -119,8 +119,8 @@ def test_bars_follow_each_other_on_a_shared_axis() -> None:
     assert [lane.get("class") for lane in lanes] == ["lane verdict-green", "lane verdict-red"]
     # The longest server (200 ms) fills the axis, which ends at 200 ms (step 50).
     scale = (WIDTH - LABEL_WIDTH - RIGHT_PAD) / 200
-    names = [lane.find(f"{SVG}g[@class='server']") for lane in lanes]
-    assert [(n.findtext(f"{SVG}title"), n.findtext(f"{SVG}text")) for n in names if n is not None] == [
+    names = [lane.findall(f"{SVG}g[@class='server']")[0] for lane in lanes]
+    assert [(n.findtext(f"{SVG}title"), n.findtext(f"{SVG}text")) for n in names] == [
         ("imap mail.test:993", "IMAP 993 TLS"),
         ("smtp mail.test:587", "SMTP 587 STARTTLS"),
     ]

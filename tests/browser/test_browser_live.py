@@ -1,0 +1,150 @@
+"""The live tester in Chromium, against the local Dovecot and aiosmtpd.
+
+mail.test has six servers; its IMAP STARTTLS one sits behind a slow proxy, so the
+report takes about half a second while the other five finish sooner: long enough
+to see that the page shows steps and verdicts as they arrive, not all at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import OpenPage
+from tests.browser.harness import LiveApp, pw, run_test, screenshot
+from tests.servers import USERS, WRONG_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+ALICE = "alice@mail.test"
+
+# Records what the report holds after every change to the page, with a timestamp.
+RECORD = """() => {
+  window.seen = [];
+  const start = performance.now();
+  const count = (selector) => document.querySelectorAll(selector).length;
+  new MutationObserver(() => window.seen.push({
+    t: performance.now() - start,
+    steps: count("#report ol.steps-run li"),
+    verdicts: count("#report article.server:not([data-verdict=pending])"),
+    bars: count("#report figure.timeline svg rect.bar"),
+    done: document.querySelector("#report[data-state=done]") !== null,
+  })).observe(document.body, {subtree: true, childList: true, attributes: true});
+}"""
+
+
+def lane_labels(live_app: LiveApp) -> list[str]:
+    return [f"{p.upper()} {port} {s.upper()}" for p, _, port, s in live_app.servers]
+
+
+async def check_report(page: Any, live_app: LiveApp, verdict: str, label: str) -> None:
+    """Six servers with ``verdict``, a timeline bar per step, and folded transcripts."""
+    articles = page.locator("#report article.server")
+    await pw.expect(articles).to_have_count(6)
+    assert await articles.evaluate_all("a => a.map(e => e.dataset.verdict)") == [verdict] * 6
+    await pw.expect(articles.locator(".verdict")).to_have_text([label] * 6)
+    svg = page.locator("#report figure.timeline svg")
+    await pw.expect(svg).to_have_attribute("role", "img")
+    aria = await svg.get_attribute("aria-label")
+    assert aria.startswith("Timeline of the test: " + lane_labels(live_app)[0] + ": ")
+    lanes = svg.locator("g.lane")
+    await pw.expect(lanes).to_have_count(6)
+    await pw.expect(lanes.locator("text.lane-label")).to_have_text(lane_labels(live_app))
+    assert (
+        await lanes.evaluate_all("g => g.map(e => e.getAttribute('class'))")
+        == [f"lane verdict-{verdict}"] * 6
+    )
+    steps = await articles.locator("ol.steps-run li").count()
+    assert steps >= 6 * 3
+    await pw.expect(svg.locator("rect.bar")).to_have_count(steps)
+    await pw.expect(svg.locator("g.step title").first).to_have_text(
+        re.compile(r"^connect — \d+ ms$")
+    )
+    # Each transcript starts folded away and opens with a click.
+    transcript = articles.first.locator("details.transcript")
+    await pw.expect(transcript.locator("code")).to_be_hidden()
+    await transcript.locator("summary").click()
+    await pw.expect(transcript.locator("code")).to_be_visible()
+    await pw.expect(transcript.locator("code")).to_contain_text("* OK")
+    await pw.expect(transcript.locator("code")).to_contain_text("********")
+
+
+async def test_the_report_streams_in(open_page: OpenPage, live_app: LiveApp) -> None:
+    page = await open_page()
+    await page.goto("/test")
+    await page.evaluate(RECORD)
+    await page.get_by_label("Email address", exact=True).fill(ALICE)
+    await page.get_by_label("Password, authorization code or app password").fill(USERS[ALICE])
+    await page.get_by_role("button", name="Run the test").click()
+    await page.locator("#report[data-state=done]").wait_for(timeout=30_000)
+    assert page.url.endswith("/test")  # sent by the script, not posted
+
+    seen = await page.evaluate("window.seen")
+    first_step = next(s for s in seen if s["steps"])
+    first_verdict = next(s for s in seen if s["verdicts"])
+    done = next(s for s in seen if s["done"])
+    assert not first_step["done"]
+    assert first_step["bars"] == first_step["steps"]  # the timeline grows with the list
+    assert not first_verdict["done"]
+    assert first_verdict["verdicts"] < 6
+    # The slow server was still going long after the first steps were on the page.
+    assert done["t"] - first_step["t"] > 200, (first_step, done)
+    assert len({s["steps"] for s in seen if not s["done"]}) >= 5
+
+    await pw.expect(page.locator("#report-h")).to_have_text("Everything works")
+    await pw.expect(page.locator("#report .summary")).to_contain_text("6 servers tested in")
+    await screenshot(page.locator("#report figure.timeline"), "timeline-en")
+    await check_report(page, live_app, "green", "Works")
+    assert USERS[ALICE] not in await page.content()
+    await pw.expect(page.locator("#password")).to_have_value("")
+
+
+async def test_a_wrong_password_is_red_with_a_fix(open_page: OpenPage, live_app: LiveApp) -> None:
+    page = await open_page()
+    await run_test(page, ALICE, WRONG_PASSWORD)
+    await pw.expect(page.locator("#report-h")).to_have_text("Some servers need attention")
+    await check_report(page, live_app, "red", "Failed")
+    for article in await page.locator("#report article.server").all():
+        finding = article.locator("li.finding.severity-error").first
+        await pw.expect(finding).to_contain_text("Fix:")
+
+
+async def test_without_javascript_the_server_draws_the_same_report(
+    open_page: OpenPage, live_app: LiveApp
+) -> None:
+    page = await open_page(javascript=False)
+    await page.goto("/test")
+    await page.get_by_label("Email address", exact=True).fill(ALICE)
+    await page.get_by_label("Password, authorization code or app password").fill(USERS[ALICE])
+    async with page.expect_navigation() as navigation:
+        await page.get_by_role("button", name="Run the test").click()
+    response = await navigation.value
+    assert response.request.method == "POST"  # the form itself was posted
+    assert response.url.endswith("/test")
+    await pw.expect(page.locator("#report-h")).to_have_text("Everything works")
+    await check_report(page, live_app, "green", "Works")
+
+
+async def test_mistakes_are_explained_on_the_page(open_page: OpenPage) -> None:
+    # The API refuses the address (422): the script shows why, and nothing is reported.
+    page = await open_page(tolerate=("status of 422",))
+    await page.goto("/test")
+    await page.get_by_label("Email address", exact=True).fill("no-at-sign")
+    await page.get_by_label("Password, authorization code or app password").fill("x")
+    await page.get_by_role("button", name="Run the test").click()
+    await pw.expect(page.get_by_role("alert")).to_contain_text("has no @")
+    await pw.expect(page.locator("#report")).to_have_count(0)
+    await pw.expect(page.get_by_role("button", name="Run the test")).to_be_enabled()
+    # A server line the script cannot read goes to the server's page, which explains it.
+    await page.get_by_label("Email address", exact=True).fill(ALICE)
+    await page.get_by_label("Password, authorization code or app password").fill("x")
+    await page.get_by_text("Advanced").click()
+    await page.get_by_label("Servers to test instead").fill("imap:mail.test:notaport:tls")
+    async with page.expect_navigation() as navigation:
+        await page.get_by_role("button", name="Run the test").click()
+    response = await navigation.value
+    assert response.request.method == "POST"
+    assert response.status == 422
+    await pw.expect(page.get_by_role("alert")).to_contain_text("the port must be a number")
