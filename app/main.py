@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.resources import files
 
 from fastapi import FastAPI, Request
@@ -12,16 +12,43 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import TypeAdapter
 
 from app import __version__
+from app.discovery.pipeline import Discovery
+from app.discovery.redis_cache import RedisCache, open_redis
 from app.discovery.service import open_discovery
+from app.logging_setup import configure_logging
 from app.paths import DATA_DIR, STATIC_DIR
 from app.providers.db import ProviderDB
+from app.ratelimit import RateLimited, RateLimiter
 from app.settings import Settings, get_settings
-from app.web import api, clientconfig, i18n, learn, live, live_page, owners, pages, wellknown
+from app.web import (
+    api,
+    clientconfig,
+    health,
+    i18n,
+    learn,
+    live,
+    live_page,
+    owners,
+    pages,
+    throttle,
+    wellknown,
+)
 from app.web.clientconfig import CaseInsensitivePaths, load_signer
+from app.web.context import RequestContext, RouteLabel
 from app.web.i18n import LanguageMiddleware
+from app.web.security import (
+    CsrfRejected,
+    CsrfSigner,
+    RequestRules,
+    SecurityHeaders,
+    csrf_input,
+    docs_csp,
+)
 from app.web.state import AppState
+from app.web.templating import templates
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +60,36 @@ def _mount_docs(app: FastAPI) -> None:
     assets = files("fastapi_offline") / "static"
     app.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
 
-    @app.get("/docs", include_in_schema=False)
-    def swagger() -> HTMLResponse:
-        return get_swagger_ui_html(
+    swagger_html = bytes(
+        get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="mailsetup API",
             swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
-        )
-
-    @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
-        return get_redoc_html(
+        ).body
+    ).decode()
+    redoc_html = bytes(
+        get_redoc_html(
             openapi_url="/openapi.json",
             title="mailsetup API",
             redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
             redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
             with_google_fonts=False,
-        )
+        ).body
+    ).decode()
+
+    # Their own CSP: each page's inline init by hash; ReDoc also styles itself as it runs.
+    swagger_csp = {"Content-Security-Policy": docs_csp(swagger_html)}
+    redoc_csp = {"Content-Security-Policy": docs_csp(redoc_html, runtime_styles=True)}
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return HTMLResponse(swagger_html, headers=swagger_csp)
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return HTMLResponse(redoc_html, headers=redoc_csp)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -61,11 +99,38 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422, headers={"Cache-Control": "no-store"})
 
 
+@asynccontextmanager
+async def _open_state(settings: Settings, db: ProviderDB) -> AsyncIterator[AppState]:
+    """The app's state; with ``MAILSETUP_REDIS_URL`` the rate limits and the discovery
+    cache live in Redis, shared by every instance, otherwise in this process."""
+    async with AsyncExitStack() as stack:
+        redis = None
+        if settings.redis_url:
+            redis = await stack.enter_async_context(open_redis(settings.redis_url))
+        limiter = RateLimiter.from_settings(settings, redis)
+        stack.push_async_callback(limiter.aclose)
+        cache = RedisCache(redis, TypeAdapter(Discovery)) if redis is not None else None
+        discoverer = await stack.enter_async_context(
+            open_discovery(settings, db, cache=cache, limiter=limiter)
+        )
+        yield AppState(
+            settings=settings,
+            db=db,
+            discoverer=discoverer,
+            signer=load_signer(settings),
+            limiter=limiter,
+            redis=redis,
+            csrf=CsrfSigner.from_settings(settings),
+        )
+
+
 def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None) -> FastAPI:
     """Build the app. The provider database loads once, when the app starts,
     unless an already loaded ``db`` is given (tests and benchmarks share one).
     """
     settings = settings or get_settings()
+    configure_logging(settings)
+    templates.env.globals["csrf_input"] = csrf_input
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,11 +139,8 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
             data_dir = settings.data_dir or DATA_DIR
             loaded = ProviderDB.from_dir(data_dir)
             log.info("loaded %d providers from %s", len(loaded), data_dir)
-        signer = load_signer(settings)
-        async with open_discovery(settings, loaded) as discoverer:
-            app.state.mailsetup = AppState(
-                settings=settings, db=loaded, discoverer=discoverer, signer=signer
-            )
+        async with _open_state(settings, loaded) as state:
+            app.state.mailsetup = state
             yield
 
     app = FastAPI(
@@ -90,15 +152,18 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
         lifespan=lifespan,
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(RateLimited, throttle.rate_limited)
+    app.add_exception_handler(CsrfRejected, throttle.csrf_rejected)
     _mount_docs(app)
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Innermost first: each add_middleware wraps everything added before it.
+    app.add_middleware(RouteLabel)
     app.add_middleware(CaseInsensitivePaths)
     app.add_middleware(LanguageMiddleware)
+    app.add_middleware(RequestRules, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(RequestContext, settings=settings)
+    app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(clientconfig.router)
     app.include_router(owners.router)

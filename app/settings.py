@@ -11,10 +11,25 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from limits import parse_many
+from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _rate_limit(value: str) -> str:
+    """A ``limits`` expression such as ``10/minute`` or ``5/minute;30/hour``."""
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ValueError(
+            f"{value!r} is not a rate limit like 10/minute or 5/minute;30/hour"
+        ) from exc
+    return value
+
+
+RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 
 
 class Settings(BaseSettings):
@@ -59,7 +74,48 @@ class Settings(BaseSettings):
     discovery_cache_ttl: float = Field(default=3600.0, ge=0)
     discovery_negative_ttl: float = Field(default=60.0, ge=0)
 
-    @field_validator("probe_allow_networks", mode="before")
+    # Production hardening: shared state, rate limits, proxies, requests, logs, metrics.
+    redis_url: str | None = Field(
+        default=None,
+        description="redis:// URL shared by every instance (rate limits, discovery cache); "
+        "in memory when unset.",
+    )
+    rate_limits: bool = Field(default=True, description="off turns every rate limit off.")
+    rate_limit_test: RateLimit = Field(default="10/minute", description="Live tests per client.")
+    rate_limit_test_account: RateLimit = Field(
+        default="5/minute;30/hour", description="Live tests per email address."
+    )
+    rate_limit_test_host: RateLimit = Field(
+        default="60/minute", description="Live tests per target (registrable domain or network)."
+    )
+    rate_limit_auth_failure: RateLimit = Field(
+        default="5/15 minutes", description="Failed logins per address and target."
+    )
+    rate_limit_discovery: RateLimit = Field(
+        default="60/minute", description="Lookups, setup pages and profiles per client."
+    )
+    rate_limit_discovery_domain: RateLimit = Field(
+        default="20/minute",
+        description="Discoveries that leave this machine, per registrable domain.",
+    )
+    trusted_proxies: Annotated[tuple[IPNetwork, ...], NoDecode] = Field(
+        default=(),
+        description="Comma-separated CIDRs of reverse proxies whose forwarding headers count.",
+    )
+    proxy_header: Literal["x-forwarded-for", "forwarded"] = Field(
+        default="x-forwarded-for", description="The header the trusted proxies write."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="Signs CSRF tokens; random per process when unset (set it for several "
+        "workers or instances).",
+    )
+    max_body_bytes: int = Field(default=65_536, ge=1024, le=16 * 1024 * 1024)
+    log_format: Literal["text", "json"] = "text"
+    metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+
+    @field_validator("probe_allow_networks", "trusted_proxies", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:
         if isinstance(value, str):
@@ -72,6 +128,15 @@ class Settings(BaseSettings):
     def _split_servers(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
     @field_validator("public_url", "ispdb_url")

@@ -4,25 +4,94 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
+import httpx
+
+from app import metrics
+from app.discovery.cache import Cache
 from app.discovery.dns import DnsClient
 from app.discovery.guess import ProbeVerifier
 from app.discovery.http import HTTP_PORTS, make_client
-from app.discovery.pipeline import Discoverer, Discovery
+from app.discovery.pipeline import Discoverer, Discovery, Verifier
 from app.errors import UnknownDomain
 from app.models import AccountConfig, EmailAddress
 from app.probe.guard import Guard
 from app.probe.session import tls_context
 from app.providers.db import ProviderDB
 from app.providers.lookup import LookupAnswer, answer_from_config, parse_query
+from app.ratelimit import Limit, RateLimiter, target_key
 from app.settings import Settings
 
 HTTP_TIMEOUT = 5.0
 
 
+class ServiceDiscoverer(Discoverer):
+    """The service's discoverer: counts which source answered in the metrics and, with
+    a limiter, refuses a discovery that would leave this machine (a domain neither in
+    the database nor in the cache) once its registrable domain is over its limit."""
+
+    def __init__(
+        self,
+        db: ProviderDB,
+        dns: DnsClient,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        *,
+        verifier: Verifier | None = None,
+        cache: Cache[Discovery] | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        super().__init__(db, dns, http, settings, verifier=verifier, cache=cache)
+        self.limiter = limiter
+
+    async def discover(self, domain: str, email: str | None = None) -> Discovery:
+        found = await super().discover(domain, email)
+        metrics.discovered(found.config.source.value if found.config else None, found.cached)
+        return found
+
+    async def _discover(self, domain: str, email: str | None) -> Discovery:
+        if self.limiter is not None:
+            await self.limiter.hit(Limit.DISCOVERY_DOMAIN, target_key(domain))
+        found = await super()._discover(domain, email)
+        return forget_address(found, email) if email else found
+
+
+PLACEHOLDER = "%EMAILADDRESS%"
+
+
+def forget_address(found: Discovery, email: str) -> Discovery:
+    """``found`` without the asker's address in its trace (the autoconfig URL carries it).
+
+    A discovery is cached per domain, in Redis for every instance, and its trace is
+    shown to whoever asks next: it names Mozilla's placeholder instead.
+    """
+    forms = sorted({email, quote(email, safe="@"), quote(email, safe="")}, key=len, reverse=True)
+
+    def clean(text: str) -> str:
+        for form in forms:
+            text = text.replace(form, PLACEHOLDER)
+        return text
+
+    trace = tuple(
+        a.model_copy(update={"target": clean(a.target), "detail": clean(a.detail)})
+        for a in found.trace
+    )
+    return found.model_copy(update={"trace": trace})
+
+
 @asynccontextmanager
-async def open_discovery(settings: Settings, db: ProviderDB) -> AsyncIterator[Discoverer]:
-    """A discoverer with its DNS client and guarded HTTP client; closes them on exit."""
+async def open_discovery(
+    settings: Settings,
+    db: ProviderDB,
+    *,
+    cache: Cache[Discovery] | None = None,
+    limiter: RateLimiter | None = None,
+) -> AsyncIterator[Discoverer]:
+    """A discoverer with its DNS client and guarded HTTP client; closes them on exit.
+
+    ``cache`` defaults to memory; ``limiter`` (the web app's) limits discoveries per domain.
+    """
     dns = DnsClient.from_settings(settings)
     guard = Guard(allow_networks=settings.probe_allow_networks, resolver=dns, ports=HTTP_PORTS)
     http = make_client(
@@ -32,7 +101,15 @@ async def open_discovery(settings: Settings, db: ProviderDB) -> AsyncIterator[Di
         timeout=min(HTTP_TIMEOUT, settings.discovery_deadline),
     )
     try:
-        yield Discoverer(db, dns, http, settings, verifier=ProbeVerifier(settings, dns))
+        yield ServiceDiscoverer(
+            db,
+            dns,
+            http,
+            settings,
+            verifier=ProbeVerifier(settings, dns),
+            cache=cache,
+            limiter=limiter,
+        )
     finally:
         await http.aclose()
 

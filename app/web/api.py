@@ -15,6 +15,7 @@ from app.models import Confidence, EmailAddress, Localized, Protocol, Status
 from app.providers.lookup import LookupAnswer
 from app.providers.schema import ProviderRecord
 from app.web.deps import DBDep, DiscovererDep
+from app.web.throttle import DiscoveryLimit
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -105,6 +106,7 @@ def not_found_message(exc: NotDiscovered) -> str:
     "/lookup",
     response_model=LookupAnswer,
     responses={404: {"description": "No source has settings for the domain"}, 422: {}},
+    dependencies=[DiscoveryLimit],
 )
 async def lookup(
     discoverer: DiscovererDep,

@@ -27,6 +27,7 @@ from app.models import AccountConfig, EmailAddress, Status
 from app.settings import Settings
 from app.web.deps import DiscovererDep, SettingsDep, StateDep
 from app.web.templating import current_lang, translations
+from app.web.throttle import DiscoveryLimit
 
 router = APIRouter(tags=["client configuration"])
 
@@ -59,7 +60,9 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
     return body
 
 
-@router.post("/autodiscover/autodiscover.xml", response_class=Response)
+@router.post(
+    "/autodiscover/autodiscover.xml", response_class=Response, dependencies=[DiscoveryLimit]
+)
 async def autodiscover(request: Request, discoverer: DiscovererDep) -> Response:
     """Outlook's POX Autodiscover (the path matches in any letter case)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -116,7 +119,7 @@ def _identifier_prefix(settings: Settings) -> str:
 _GUIDE_LIST = TypeAdapter(list[Guide])
 
 
-@router.get("/api/v1/guides", tags=["api"])
+@router.get("/api/v1/guides", tags=["api"], dependencies=[DiscoveryLimit])
 async def guides(
     discoverer: DiscovererDep,
     email: Annotated[str, Query(max_length=320)],
@@ -155,7 +158,7 @@ def load_signer(settings: Settings) -> Callable[[bytes], bytes] | None:
     return functools.partial(sign_profile, cert_pem=cert, key_pem=key, chain_pem=chain)
 
 
-@router.get("/apple/mobileconfig", response_class=Response)
+@router.get("/apple/mobileconfig", response_class=Response, dependencies=[DiscoveryLimit])
 async def apple_profile(
     state: StateDep,
     emailaddress: Annotated[str | None, Query(max_length=320)] = None,

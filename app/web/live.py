@@ -26,6 +26,7 @@ from app.livetest import (
 from app.probe.runner import Event, ReportEvent
 from app.web.deps import StateDep
 from app.web.i18n import current_lang
+from app.web.throttle import TestLimits
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 NDJSON = "application/x-ndjson"
@@ -66,7 +67,9 @@ def _error(status: int, message: str) -> JSONResponse:
         404: {"description": "No servers known for the domain, and none given"},
     },
 )
-async def run_test(body: LiveTestRequest, request: Request, state: StateDep) -> Response:
+async def run_test(
+    body: LiveTestRequest, request: Request, state: StateDep, limits: TestLimits
+) -> Response:
     """Log in to every server of the account, read-only, and explain each failure."""
     try:
         plan = await plan_test(state.discoverer, body.email, body.username, body.servers)
@@ -82,6 +85,7 @@ async def run_test(body: LiveTestRequest, request: Request, state: StateDep) -> 
         body.allow_invalid_certificate,
         current_lang.get(),
     )
+    events = await limits.admit(plan, events)
     if "application/x-ndjson" in request.headers.get("accept", ""):
         return StreamingResponse(ndjson(events), media_type=NDJSON, headers=NO_STORE)
     report = await _last(events)

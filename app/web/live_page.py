@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import SecretStr, ValidationError
 
@@ -14,7 +14,9 @@ from app.probe.runner import ReportEvent
 from app.web.deps import StateDep
 from app.web.i18n import current_lang, translations
 from app.web.live import NO_STORE
+from app.web.security import require_csrf
 from app.web.templating import render
+from app.web.throttle import TestLimits
 from app.web.timeline import timeline_svg, verdict, verdict_label
 
 router = APIRouter(include_in_schema=False)
@@ -31,10 +33,11 @@ def show_tester(request: Request, email: str = "") -> HTMLResponse:
     return _page(request, {"email": email[:320], "servers": "", "report": None, "error": None})
 
 
-@router.post("/test", response_class=HTMLResponse)
+@router.post("/test", response_class=HTMLResponse, dependencies=[Depends(require_csrf)])
 async def run_tester(
     request: Request,
     state: StateDep,
+    limits: TestLimits,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[SecretStr, Form(min_length=1, max_length=1024)],
     servers: Annotated[str, Form(max_length=2000)] = "",
@@ -59,6 +62,7 @@ async def run_tester(
         allow_invalid_certificate,
         current_lang.get(),
     )
+    events = await limits.admit(plan, events)
     report = None
     async for event in events:
         report = event

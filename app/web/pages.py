@@ -15,6 +15,7 @@ from app.models import Protocol, Status
 from app.providers.lookup import EndpointAnswer, LookupAnswer, answer_from_config
 from app.web.deps import DBDep, DiscovererDep
 from app.web.templating import current_lang, loc, render, translations
+from app.web.throttle import DiscoveryLimit
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,7 +36,7 @@ def home(request: Request, db: DBDep) -> HTMLResponse:
     return render(request, "home.html", {"provider_count": len(db)})
 
 
-@router.get("/setup", response_class=HTMLResponse)
+@router.get("/setup", response_class=HTMLResponse, dependencies=[DiscoveryLimit])
 async def setup(
     request: Request,
     db: DBDep,

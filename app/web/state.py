@@ -1,16 +1,22 @@
-"""What the running app holds: settings, the provider database and rendered documents."""
+"""What the running app holds: settings, the provider database, rendered documents,
+and the shared-state clients (rate limiter, Redis) and the CSRF signer."""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
 
 from app.discovery.pipeline import Discoverer
 from app.documents.mozilla import render_autoconfig
 from app.models import AccountConfig
 from app.providers.db import ProviderDB
+from app.ratelimit import RateLimiter
 from app.settings import Settings
+from app.web.security import CsrfSigner
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,9 @@ class AppState:
     db: ProviderDB
     discoverer: Discoverer
     signer: Callable[[bytes], bytes] | None = None
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}, enabled=False))
+    redis: aioredis.Redis | None = None  # set when MAILSETUP_REDIS_URL is
+    csrf: CsrfSigner = field(default_factory=lambda: CsrfSigner(secrets.token_bytes(32)))
     _autoconfig: dict[tuple[str | None, str | None], Rendered] = field(default_factory=dict)
 
     def autoconfig(self, config: AccountConfig) -> Rendered:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
+from tests.hardening.forms import post_form
 from tests.leaks import secret_forms_plain
 from tests.sample_data import provider_toml
 from tests.servers import USERS, WRONG_PASSWORD, Certificates, SmtpServers
@@ -180,7 +181,7 @@ async def test_the_password_appears_nowhere(
     streamed = await live.post(
         "/api/v1/test", json=body, headers={"Accept": "application/x-ndjson"}
     )
-    page = await live.post("/test", data={"email": LEAKY, "password": password})
+    page = await post_form(live, {"email": LEAKY, "password": password})
     wrong = await live.post("/api/v1/test", json={**body, "password": password + "x"})
     assert [x["ok"] for x in plain.json()["results"]] == [True] * 6
     assert page.status_code == 200
@@ -201,16 +202,16 @@ async def test_page(live: httpx.AsyncClient) -> None:
     assert form.status_code == 200
     assert 'type="password"' in form.text
     assert 'method="post"' in form.text
-    ok = await live.post("/test", data={"email": ALICE, "password": USERS[ALICE]})
+    ok = await post_form(live, {"email": ALICE, "password": USERS[ALICE]})
     assert ok.status_code == 200
     assert ok.headers["cache-control"] == "no-store"
     assert "Everything works" in ok.text
     assert "Transcript" in ok.text
-    bad = await live.post("/test", data={"email": ALICE, "password": WRONG_PASSWORD})
+    bad = await post_form(live, {"email": ALICE, "password": WRONG_PASSWORD})
     assert "Some servers need attention" in bad.text
     assert "Fix:" in bad.text
-    invalid = await live.post(
-        "/test", data={"email": ALICE, "password": "x", "servers": "imap:mail.test:notaport:tls"}
+    invalid = await post_form(
+        live, {"email": ALICE, "password": "x", "servers": "imap:mail.test:notaport:tls"}
     )
     assert invalid.status_code == 422
     assert "port must be a number" in invalid.text

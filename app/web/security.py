@@ -1,0 +1,285 @@
+"""Response headers and request rules that every route gets, and CSRF tokens for forms.
+
+- :class:`SecurityHeaders`: a strict Content-Security-Policy (no inline script or
+  style; a route may send its own, as /docs does), ``Referrer-Policy: no-referrer``,
+  ``nosniff``, no framing, and HSTS when the request came over TLS.
+- :class:`RequestRules`: bodies over ``MAILSETUP_MAX_BODY_BYTES`` get 413, and
+  API calls that send a body must say ``Content-Type: application/json``, which a
+  cross-site form or simple request cannot do (so no simple-request CSRF). Query
+  parameters named like a password are dropped before any route, template or log
+  sees them: no route takes a secret from a URL, and none may echo one.
+- CSRF for HTML forms: a signed double-submit token. The page puts it in a hidden
+  field (:func:`csrf_input`) and a ``SameSite=Strict`` cookie; :func:`require_csrf`
+  accepts a post only when both match and the HMAC is ours.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+from typing import Annotated
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import Form, Request
+from markupsafe import Markup
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import MailsetupError
+from app.settings import Settings
+from app.web.clientip import resolve_client
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+HSTS = "max-age=31536000"
+STATE_HTTPS = "mailsetup.https"  # set in the scope's state by app.web.context
+STATE_CSRF_TOKEN = "mailsetup.csrf_token"  # noqa: S105 - a state key, not a secret
+STATE_CSRF_COOKIE = "mailsetup.csrf_set_cookie"
+CSRF_FIELD = "csrf_token"
+MAX_TOKEN = 200
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.S)
+SECRET_PARAMS = frozenset({"password", "passwd", "pwd", "pass", "secret", "authorization_code"})
+
+
+def docs_csp(html: str, *, runtime_styles: bool = False) -> str:
+    """The CSP for an API docs page: everything from 'self', plus the page's own inline
+    script and style by hash. ``runtime_styles`` is for ReDoc, which writes ``<style>``
+    elements as it runs and searches in a worker made from a ``blob:`` URL."""
+    hashes: dict[str, list[str]] = {"script": [], "style": []}
+    for kind, body in _INLINE.findall(html):
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        hashes[kind].append(f"'sha256-{digest}'")
+    scripts = " ".join(["'self'", *hashes["script"]])
+    styles = " ".join(["'self'", *(["'unsafe-inline'"] if runtime_styles else hashes["style"])])
+    worker = "worker-src 'self' blob:; " if runtime_styles else ""
+    return (
+        f"default-src 'self'; script-src {scripts}; style-src {styles}; img-src 'self' data:; "
+        f"{worker}frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+
+
+def request_is_https(scope: Scope, settings: Settings) -> bool:
+    """Whether the client reached us over TLS (directly, or as a trusted proxy says)."""
+    state = scope.get("state") or {}
+    if STATE_HTTPS in state:
+        return bool(state[STATE_HTTPS])
+    return resolve_client(scope, settings.trusted_proxies, settings.proxy_header).https
+
+
+def csrf_cookie_name(https: bool) -> str:
+    """``__Host-`` cookies cannot be set by a sibling subdomain; browsers allow the
+    prefix only on secure origins."""
+    return "__Host-mailsetup_csrf" if https else "mailsetup_csrf"
+
+
+def _csrf_cookie(token: str, https: bool) -> str:
+    secure = "; Secure" if https else ""
+    return f"{csrf_cookie_name(https)}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"
+
+
+class SecurityHeaders:
+    """ASGI middleware: the headers above on every HTTP response, plus the CSRF cookie
+    when a page issued a new token."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                https = request_is_https(scope, self.settings)
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                if https:
+                    headers["Strict-Transport-Security"] = HSTS
+                token = state.get(STATE_CSRF_COOKIE)
+                if token:
+                    headers.append("Set-Cookie", _csrf_cookie(token, https))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def without_secrets(query: bytes) -> bytes | None:
+    """``query`` without parameters named in :data:`SECRET_PARAMS` (any case), or None
+    when it has none."""
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if k.strip().lower() not in SECRET_PARAMS]
+    return None if len(kept) == len(pairs) else urlencode(kept).encode("latin-1")
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+async def _send_json(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestRules:
+    """ASGI middleware: 413 for bodies over ``max_bytes`` (declared or streamed), 415
+    for API calls with a body that is not declared as JSON, and secret-looking query
+    parameters dropped."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.too_large = f"The request body is larger than {max_bytes} bytes."
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        cleaned = without_secrets(query) if query else None
+        if cleaned is not None:
+            scope = {**scope, "query_string": cleaned}
+        headers = Headers(scope=scope)
+        has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+        if (
+            has_body
+            and scope["method"] in BODY_METHODS
+            and scope["path"].startswith("/api/")
+            and not _is_json(headers.get("content-type", ""))
+        ):
+            await _send_json(send, 415, "Send the request body as application/json.")
+            return
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await _send_json(send, 413, self.too_large)
+            return
+        await self._limited(scope, receive, send)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received = 0
+        started = answered = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, answered
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    if not started and not answered:
+                        answered = True
+                        await _send_json(send, 413, self.too_large)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if answered:
+                return  # the 413 went out; the app's answer to the cut-off body is dropped
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception as exc:
+            if not answered:
+                raise
+            # The 413 is out; the app stopped on the cut-off body. Not a server error.
+            log.debug("request body over the cap ended the app with %s", type(exc).__name__)
+
+
+class CsrfRejected(MailsetupError, PermissionError):
+    """A form post without a valid CSRF token."""
+
+
+class CsrfSigner:
+    """Issues and checks ``nonce.mac`` tokens, the MAC an HMAC-SHA256 under ``key``."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CsrfSigner:
+        """``MAILSETUP_SECRET_KEY``, or a random key for this process."""
+        if settings.secret_key is not None:
+            return cls(settings.secret_key.get_secret_value().encode())
+        return cls(secrets.token_bytes(32))
+
+    def _mac(self, nonce: str) -> str:
+        digest = hmac.new(self._key, b"csrf\x00" + nonce.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def issue(self) -> str:
+        nonce = secrets.token_urlsafe(18)
+        return f"{nonce}.{self._mac(nonce)}"
+
+    def valid(self, token: str) -> bool:
+        nonce, _, mac = token.partition(".")
+        if not nonce or not mac or len(token) > MAX_TOKEN or not token.isascii():
+            return False
+        return hmac.compare_digest(mac, self._mac(nonce))
+
+
+def _signer(request: Request) -> CsrfSigner:
+    signer: CsrfSigner = request.app.state.mailsetup.csrf
+    return signer
+
+
+def csrf_token(request: Request) -> str:
+    """This request's token: the cookie's if it is valid, else a new one (and the
+    response sets the cookie)."""
+    state = request.scope.setdefault("state", {})
+    token: str | None = state.get(STATE_CSRF_TOKEN)
+    if token is None:
+        signer = _signer(request)
+        https = request_is_https(request.scope, request.app.state.mailsetup.settings)
+        cookie = request.cookies.get(csrf_cookie_name(https), "")
+        token = cookie if signer.valid(cookie) else signer.issue()
+        if token != cookie:
+            state[STATE_CSRF_COOKIE] = token
+        state[STATE_CSRF_TOKEN] = token
+    return token
+
+
+def csrf_input(request: Request) -> Markup:
+    """The hidden form field with this request's CSRF token (a Jinja global)."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(
+        CSRF_FIELD, csrf_token(request)
+    )
+
+
+async def require_csrf(
+    request: Request, csrf_token: Annotated[str, Form(max_length=MAX_TOKEN)] = ""
+) -> None:
+    """A dependency for form posts: the field must equal the cookie and carry our MAC."""
+    https = request_is_https(request.scope, request.app.state.mailsetup.settings)
+    cookie = request.cookies.get(csrf_cookie_name(https), "")
+    signer = _signer(request)
+    same = hmac.compare_digest(cookie.encode(), csrf_token.encode())
+    if not (cookie and same and signer.valid(csrf_token)):
+        raise CsrfRejected("the form's security token is missing or does not match")
