@@ -163,14 +163,14 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
     app.add_middleware(RequestRules, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(RequestContext, settings=settings)
+    app.include_router(wellknown.router)  # the hottest routes first: routes match in order
+    app.include_router(clientconfig.router)
     app.include_router(health.router)
     app.include_router(api.router)
-    app.include_router(clientconfig.router)
     app.include_router(owners.router)
     app.include_router(live.router)
     app.include_router(live_page.router)
     app.include_router(i18n.router)
     app.include_router(learn.router)
-    app.include_router(wellknown.router)
     app.include_router(pages.router)
     return app

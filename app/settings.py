@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         description="Comma-separated CIDRs the probes may reach despite the SSRF guard.",
     )
     probe_deadline: float = Field(default=20.0, gt=0, le=300)
+    probe_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description="Probes (one per server) that run at once in a process; more wait their "
+        "turn, so TLS handshakes never stall the event loop for other requests.",
+    )
     probe_ca_file: Path | None = None
     organization: str = Field(
         default="mailsetup", max_length=100, description="Named in Apple profiles."

@@ -23,6 +23,7 @@ import xml.etree.ElementTree as ET
 import zlib
 from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
@@ -181,21 +182,53 @@ def _protocol(account: ET.Element, endpoint: ServerEndpoint, address: EmailAddre
     _text(proto, "AuthRequired", "off" if no_auth else "on")
 
 
+_RESPONSE_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    f'<Autodiscover xmlns="{RESPONSE_NS}">\n'
+    f'  <Response xmlns="{OUTLOOK_NS}">\n'
+    "    <Account>\n"
+    "      <AccountType>email</AccountType>\n"
+    "      <Action>settings</Action>\n"
+)
+_RESPONSE_TAIL = "    </Account>\n  </Response>\n</Autodiscover>\n"
+_PROTOCOL = (
+    "      <Protocol>\n"
+    "        <Type>{type}</Type>\n"
+    "        <Server>{server}</Server>\n"
+    "        <Port>{port}</Port>\n"
+    "        <LoginName>{login}</LoginName>\n"
+    "        <DomainRequired>off</DomainRequired>\n"
+    "        <SPA>off</SPA>\n"
+    "        <SSL>{ssl}</SSL>\n"
+    "        <Encryption>{encryption}</Encryption>\n"
+    "        <AuthRequired>{auth}</AuthRequired>\n"
+    "      </Protocol>\n"
+)
+
+
 def render_response(config: AccountConfig, address: EmailAddress) -> bytes:
     """The Outlook settings response: one ``Protocol`` per endpoint, IMAP, POP3, then SMTP.
 
     Outlook uses the first ``Protocol`` of each ``Type``, so within a type the
-    config's order of preference is kept.
+    config's order of preference is kept. Rendered per request, so from string
+    templates: the same bytes ElementTree wrote, several times faster.
     """
-    root = ET.Element("Autodiscover", xmlns=RESPONSE_NS)
-    response = ET.SubElement(root, "Response", xmlns=OUTLOOK_NS)
-    account = ET.SubElement(response, "Account")
-    _text(account, "AccountType", "email")
-    _text(account, "Action", "settings")
+    parts = [_RESPONSE_HEAD]
     for protocol in (Protocol.IMAP, Protocol.POP3, Protocol.SMTP):
         for endpoint in config.by_protocol(protocol):
-            _protocol(account, endpoint, address)
-    return _serialise(root)
+            parts.append(
+                _PROTOCOL.format(
+                    type=PROTOCOL_TYPE[endpoint.protocol],
+                    server=xml_escape(endpoint.host),
+                    port=endpoint.port,
+                    login=xml_escape(address.fill(endpoint.username)),
+                    ssl="off" if endpoint.security is Security.NONE else "on",
+                    encryption=ENCRYPTION[endpoint.security],
+                    auth="off" if endpoint.auth == (AuthMethod.NONE,) else "on",
+                )
+            )
+    parts.append(_RESPONSE_TAIL)
+    return "".join(parts).encode()
 
 
 def render_error(

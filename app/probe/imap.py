@@ -109,10 +109,11 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
         found.auth = not_attempted(NotAttempted.PREAUTH, detail)
     else:
         found.auth = await _login(client, security, login, caps, found)
+    logout = None
     if found.auth.status is AuthStatus.OK:
-        await _after_login(client, found)
+        logout = await _after_login(client, found)
     async with session.step("logout") as note:
-        tagged = (await client.simple("LOGOUT"))[-1]
+        tagged = (await (client.read(logout) if logout else client.simple("LOGOUT")))[-1]
         note.ok, note.detail = tagged.status == "OK", tagged.text
 
 
@@ -172,18 +173,30 @@ async def _authenticate(
     return ok, text, seen
 
 
-async def _after_login(client: _Client, found: Observations) -> None:
+async def _after_login(client: _Client, found: Observations) -> str:
+    """ID (when advertised), EXAMINE INBOX and LOGOUT in one flight: RFC 3501 section 5.5
+    lets a client pipeline them, and the server answers in order, so NetEase still sees
+    ID before EXAMINE. Returns LOGOUT's tag: its answer is read in the "logout" step."""
     session = client.session
-    if "ID" in found.capabilities:  # NetEase refuses EXAMINE/SELECT without it
+    id_tag = client.tag() if "ID" in found.capabilities else None  # tags stay in order
+    examine, logout = client.tag(), client.tag()
+    flight = [f"{examine} EXAMINE INBOX", f"{logout} LOGOUT"]
+    if id_tag:  # NetEase refuses EXAMINE/SELECT without it
+        fields = " ".join(f'"{k}" "{v}"' for k, v in _ID_FIELDS)
         async with session.step("id") as note:
-            fields = " ".join(f'"{k}" "{v}"' for k, v in _ID_FIELDS)
-            responses = await client.simple(f"ID ({fields})")
+            for line in [f"{id_tag} ID ({fields})", *flight]:
+                await session.send(line)
+            flight = []
+            responses = await client.read(id_tag)
             server_id = [r.text for r in responses if r.tag == "*" and r.text.startswith("ID ")]
             note.ok = responses[-1].status == "OK"
             note.detail = server_id[0] if server_id else responses[-1].text
     async with session.step("examine") as note:
-        responses = await client.simple("EXAMINE INBOX")
+        for line in flight:
+            await session.send(line)
+        responses = await client.read(examine)
         tagged = responses[-1]
         exists = wire.imap_exists(responses)
         note.ok = tagged.status == "OK"
         note.detail = f"{exists} messages" if note.ok else f"{tagged.status} {tagged.text}"
+    return logout

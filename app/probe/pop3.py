@@ -69,9 +69,13 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
             await session.start_tls("starttls")
         capa = await _capa(session, found)  # RFC 2595 section 4: ask again after TLS
     found.auth = await _login(session, security, login, capa, timestamp)
+    quit_sent = False
     if found.auth.status is AuthStatus.OK:
         async with session.step("stat") as note:
             await session.send("STAT")
+            if capa is not None and "PIPELINING" in capa.keywords:  # RFC 2449 section 6.6
+                await session.send("QUIT")  # answered after STAT: one round trip less
+                quit_sent = True
             reply = await _status(session)
             if reply.ok:
                 count, octets = session.parse(wire.parse_pop3_stat, reply.text)
@@ -79,7 +83,8 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
             else:
                 note.ok, note.detail = False, reply.text
     async with session.step("quit") as note:
-        await session.send("QUIT")
+        if not quit_sent:
+            await session.send("QUIT")
         reply = await _status(session)
         note.ok, note.detail = reply.ok, reply.text
 

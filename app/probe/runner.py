@@ -9,6 +9,7 @@ happen: ``start``, then ``step`` events from every probe interleaved, a
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal
@@ -61,6 +62,21 @@ class ReportEvent(_Event):
 Event = StartEvent | StepEvent | ResultEvent | ReportEvent
 
 
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _slots(limit: int) -> asyncio.Semaphore:
+    """The running loop's probe slots: at most ``limit`` probes talk at once, so TLS
+    handshakes and parsing never pile up on the event loop (others queue here)."""
+    loop = asyncio.get_running_loop()
+    slots = _SLOTS.get(loop)
+    if slots is None:
+        slots = _SLOTS[loop] = asyncio.Semaphore(limit)
+    return slots
+
+
 async def run_tests(
     targets: list[Target],
     password: str,
@@ -78,17 +94,18 @@ async def run_tests(
 
     async def one(index: int, target: Target) -> None:
         try:
-            result = await probe(
-                target.endpoint,
-                target.username,
-                password,
-                settings=settings,
-                resolver=resolver,
-                account=account,
-                allow_invalid_certificate=allow_invalid_certificate,
-                lang=lang,
-                on_step=lambda step: queue.put_nowait(StepEvent(server=index, step=step)),
-            )
+            async with _slots(settings.probe_concurrency):
+                result = await probe(
+                    target.endpoint,
+                    target.username,
+                    password,
+                    settings=settings,
+                    resolver=resolver,
+                    account=account,
+                    allow_invalid_certificate=allow_invalid_certificate,
+                    lang=lang,
+                    on_step=lambda step: queue.put_nowait(StepEvent(server=index, step=step)),
+                )
         except Exception as exc:  # noqa: BLE001 - a bug, not a server failure: re-raised below
             queue.put_nowait(exc)
             return

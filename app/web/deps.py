@@ -12,20 +12,27 @@ from app.settings import Settings
 from app.web.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+def state_of(request: Request) -> AppState:
+    """The app's state, for code that has a request but is not a dependency."""
     state: AppState = request.app.state.mailsetup
     return state
 
 
-def get_app_settings(state: Annotated[AppState, Depends(get_state)]) -> Settings:
+# The dependencies are async although they never wait: FastAPI runs a sync
+# dependency in a worker thread, a hop that cost more than the whole request.
+async def get_state(request: Request) -> AppState:
+    return state_of(request)
+
+
+async def get_app_settings(state: Annotated[AppState, Depends(get_state)]) -> Settings:
     return state.settings
 
 
-def get_db(state: Annotated[AppState, Depends(get_state)]) -> ProviderDB:
+async def get_db(state: Annotated[AppState, Depends(get_state)]) -> ProviderDB:
     return state.db
 
 
-def get_discoverer(state: Annotated[AppState, Depends(get_state)]) -> Discoverer:
+async def get_discoverer(state: Annotated[AppState, Depends(get_state)]) -> Discoverer:
     return state.discoverer
 
 

@@ -24,7 +24,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.get("/healthz")
-def healthz() -> JSONResponse:
+async def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok"}, headers=NO_STORE)
 
 

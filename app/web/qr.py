@@ -16,7 +16,7 @@ from fastapi import Request
 from markupsafe import Markup
 
 from app.i18n import N_
-from app.web.deps import get_state
+from app.web.deps import state_of
 from app.web.i18n import current_lang, translations
 
 SETUP_LABEL = N_("QR code: open these settings on your phone")
@@ -58,7 +58,7 @@ class QRCode:
 
 def setup_codes(request: Request, email: str, *, profile: bool) -> list[QRCode]:
     """The setup page's codes for ``email``; the profile's too when ``profile`` is true."""
-    public_url = get_state(request).settings.public_url
+    public_url = state_of(request).settings.public_url
     gettext = translations(current_lang.get()).gettext
     wanted = [(setup_link(public_url, email), SETUP_LABEL, SETUP_CAPTION)]
     if profile:

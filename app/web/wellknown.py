@@ -59,7 +59,7 @@ def _bad_request(exc: InvalidAddress) -> Response:
 
 @router.get("/mail/config-v1.1.xml", response_class=Response)
 @router.get("/.well-known/autoconfig/mail/config-v1.1.xml", response_class=Response)
-def autoconfig(
+async def autoconfig(
     request: Request,
     state: StateDep,
     emailaddress: Annotated[str | None, Query(max_length=320)] = None,
@@ -77,7 +77,7 @@ def autoconfig(
 
 
 @router.get("/v1.1/{domain}", response_class=Response)
-def ispdb(
+async def ispdb(
     domain: str,
     state: StateDep,
     if_none_match: Annotated[str | None, Header(max_length=1024)] = None,

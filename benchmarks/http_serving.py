@@ -1,0 +1,247 @@
+"""Issue 11, target 1: requests/s for autoconfig GET and Autodiscover POST, against baselines.
+
+Endpoints: ``GET /mail/config-v1.1.xml?emailaddress=someone@qq.com`` and ``POST
+/autodiscover/autodiscover.xml`` (text/xml, an Outlook request for someone@qq.com).
+
+Servers, all on 127.0.0.1 and all started before the first run:
+
+- ``ours``: ``mailsetup serve`` (README's ``bash .ci/serve``: one uvicorn worker,
+  log level info, access log on);
+- ``ours-2w``: ``uvicorn --factory app.main:create_app --workers 2``, same options;
+- ``minimal`` / ``minimal-2w``: ``benchmarks/minimal_app.py`` (a constant 1 KB
+  document) under the same uvicorn options;
+- ``automx2``: automx2 with its own example data (``GET /initdb/``) in a SQLite
+  file, served by gunicorn with 2 sync workers, from its separate venv
+  (``benchmarks/.venv-automx2``, made by ``run_all``); it is asked about
+  someone@example.com, a domain of its example data.
+
+How: each answer is checked once (status 200, the expected content), then, per
+endpoint, wrk runs ``-t2 -c32 -d{SECONDS}s`` with ``benchmarks/wrk.lua`` against each
+server in turn, REPEATS rounds, after a 1 s warm-up; a server's figure is its best
+round. Interleaving the servers spreads any noise from other processes over all
+of them. wrk shares the two cores with the server, so only ratios from one run
+mean anything. Any non-2xx answer or socket error is reported with the figure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.common import BENCH_DIR, PYTHON, Rows, cli, free_port, http_server
+
+SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "4"))
+REPEATS = int(os.environ.get("BENCH_WRK_REPEATS", "2"))
+CONNECTIONS = 32
+AUTOMX2_VENV = Path(os.environ.get("BENCH_AUTOMX2_VENV", BENCH_DIR / ".venv-automx2"))
+WRK_LUA = BENCH_DIR / "wrk.lua"
+
+AUTODISCOVER_REQUEST = """<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">
+  <Request>
+    <EMailAddress>{email}</EMailAddress>
+    <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>
+  </Request>
+</Autodiscover>
+"""
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    email: str
+    expect: bytes  # found in every correct answer (both endpoints)
+
+
+Endpoint = Callable[[Server], tuple[str, Path | None]]  # path and POST body file
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int  # non-2xx answers plus socket errors
+
+    def show(self) -> str:
+        bad = f", {self.errors} errors" if self.errors else ""
+        return f"{self.rps:.0f} req/s, p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms{bad}"
+
+
+def uvicorn_cmd(app: str, port: int, *, workers: int = 1, factory: bool = False) -> list[str]:
+    """uvicorn with the options ``mailsetup serve`` passes to uvicorn.run."""
+    cmd = [PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--log-level", "info", "--no-proxy-headers"]
+    if factory:
+        cmd.append("--factory")
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    return cmd
+
+
+def fetch(server: Server, path: str, body: bytes | None) -> bytes:
+    """One request; raise unless it is answered 200 with the expected content."""
+    url = f"http://127.0.0.1:{server.port}{path}"
+    headers = {"Content-Type": "text/xml"} if body is not None else {}
+    request = urllib.request.Request(url, data=body, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        data: bytes = response.read()
+        if response.status != 200 or server.expect not in data:
+            raise RuntimeError(f"{server.name} {path}: {response.status} {data[:200]!r}")
+        return data
+
+
+def run_wrk(url: str, body_file: Path | None, seconds: int) -> WrkResult:
+    env = {**os.environ, "WRK_BODY_FILE": str(body_file) if body_file else ""}
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(WRK_LUA), url]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 30)
+    line = next((s for s in out.stdout.splitlines() if s.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no summary:\n{out.stdout}\n{out.stderr}")
+    data = json.loads(line.removeprefix("WRKJSON "))
+    errors = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
+    return WrkResult(
+        rps=data["requests"] / (data["duration_us"] / 1e6),
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        errors=errors,
+    )
+
+
+@contextlib.contextmanager
+def automx2_server(port: int, workdir: Path) -> Iterator[None]:
+    conf = workdir / "automx2.conf"
+    conf.write_text(
+        "[automx2]\nloglevel = WARNING\ndb_echo = no\n"
+        f"db_uri = sqlite:///{workdir / 'automx2.sqlite'}\nproxy_count = 0\n",
+        encoding="utf-8",
+    )
+    gunicorn = str(AUTOMX2_VENV / "bin" / "gunicorn")
+    cmd = [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "automx2.server:app"]
+    with http_server("automx2", cmd, port, env={"AUTOMX2_CONF": str(conf)}):
+        # automx2's documented way to load its example data.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/initdb/", timeout=10) as r:
+            r.read()
+        yield
+
+
+def start_servers(stack: contextlib.ExitStack, servers: list[Server], workdir: Path) -> None:
+    mailsetup = str(Path(PYTHON).parent / "mailsetup")
+    minimal = "benchmarks.minimal_app:app"
+    for s in servers:
+        if s.name == "ours":
+            cmd = [mailsetup, "serve", "--port", str(s.port)]
+        elif s.name == "ours-2w":
+            cmd = uvicorn_cmd("app.main:create_app", s.port, workers=2, factory=True)
+        elif s.name == "minimal":
+            cmd = uvicorn_cmd(minimal, s.port)
+        elif s.name == "minimal-2w":
+            cmd = uvicorn_cmd(minimal, s.port, workers=2)
+        else:
+            stack.enter_context(automx2_server(s.port, workdir))
+            continue
+        stack.enter_context(http_server(s.name, cmd, s.port))
+
+
+def measure(
+    servers: list[Server], endpoints: dict[str, Endpoint], seconds: int, repeats: int
+) -> dict[tuple[str, str], WrkResult]:
+    """Best-of-``repeats`` wrk figures by (endpoint, server), servers interleaved."""
+    results: dict[tuple[str, str], WrkResult] = {}
+    for label, target in endpoints.items():
+        print(f"\n{label}: wrk -t2 -c{CONNECTIONS} -d{seconds}s, best of {repeats}", flush=True)
+        for server in servers:
+            path, body_file = target(server)
+            size = len(fetch(server, path, body_file.read_bytes() if body_file else None))
+            print(f"  {server.name:11s} answers {size} bytes", flush=True)
+            run_wrk(f"http://127.0.0.1:{server.port}{path}", body_file, 1)  # warm-up
+        for _ in range(repeats):
+            for server in servers:
+                path, body_file = target(server)
+                got = run_wrk(f"http://127.0.0.1:{server.port}{path}", body_file, seconds)
+                best = results.get((label, server.name))
+                if best is None or got.rps > best.rps:
+                    results[(label, server.name)] = got
+        for server in servers:
+            print(f"  {server.name:11s} {results[(label, server.name)].show()}", flush=True)
+    return results
+
+
+def main() -> int:
+    args, rows = cli(__doc__)
+    seconds = 2 if args.quick else SECONDS
+    repeats = 1 if args.quick else REPEATS
+    if shutil.which("wrk") is None:
+        rows.add("HTTP serving", "-", "wrk is not installed (apt-get install wrk)", "SKIP")
+        return 0
+    have_automx2 = (AUTOMX2_VENV / "bin" / "gunicorn").exists()
+    qq, example = "someone@qq.com", "someone@example.com"
+    servers = [
+        Server("ours", free_port(), qq, b"imap.qq.com"),
+        Server("minimal", free_port(), qq, b"clientConfig"),
+        Server("ours-2w", free_port(), qq, b"imap.qq.com"),
+        Server("minimal-2w", free_port(), qq, b"clientConfig"),
+    ]
+    if have_automx2:
+        servers.append(Server("automx2", free_port(), example, b"example.com"))
+    with (
+        tempfile.TemporaryDirectory(prefix="mailsetup-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
+        workdir = Path(tmp)
+        bodies = {}
+        for email in (qq, example):
+            bodies[email] = workdir / f"autodiscover-{email}.xml"
+            bodies[email].write_text(AUTODISCOVER_REQUEST.format(email=email), encoding="utf-8")
+        endpoints: dict[str, Endpoint] = {
+            "GET autoconfig": lambda s: (f"/mail/config-v1.1.xml?emailaddress={s.email}", None),
+            "POST autodiscover": lambda s: ("/autodiscover/autodiscover.xml", bodies[s.email]),
+        }
+        start_servers(stack, servers, workdir)
+        results = measure(servers, endpoints, seconds, repeats)
+    report(rows, results, have_automx2)
+    return 0
+
+
+def report(rows: Rows, results: dict[tuple[str, str], WrkResult], have_automx2: bool) -> None:
+    """Rows: every figure, then the ratios. Targets apply to ours as the README runs it
+    (one worker); the two-worker ratios are shown for information."""
+    for label in ("GET autoconfig", "POST autodiscover"):
+        for (endpoint, name), r in results.items():
+            if endpoint == label:
+                rows.add(f"{label} {name}", "0 errors", r.show(), "FAIL" if r.errors else "INFO")
+        for ours, minimal, scored in (("ours", "minimal", True), ("ours-2w", "minimal-2w", False)):
+            rps = results[(label, ours)].rps
+            ratio = rps / results[(label, minimal)].rps
+            rows.add(
+                f"{label} {ours} / {minimal}", ">= 80%", f"{ratio:.0%}", judge(ratio >= 0.8, scored)
+            )
+            if have_automx2:
+                times = rps / results[(label, "automx2")].rps
+                rows.add(
+                    f"{label} {ours} / automx2", ">= 5x", f"{times:.1f}x", judge(times >= 5, scored)
+                )
+        if not have_automx2:
+            rows.add(
+                f"{label} ours / automx2", ">= 5x", f"no automx2 venv at {AUTOMX2_VENV}", "SKIP"
+            )
+
+
+def judge(ok: bool, scored: bool) -> str:
+    if not scored:
+        return "INFO"
+    return "PASS" if ok else "FAIL"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

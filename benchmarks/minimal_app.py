@@ -1,0 +1,35 @@
+"""Baseline (b) of issue 11: the ceiling of FastAPI + uvicorn on this machine.
+
+A FastAPI app that answers a constant 1 KB XML document on the two paths the
+serving benchmark loads: ``GET /mail/config-v1.1.xml`` and ``POST
+/autodiscover/autodiscover.xml`` (which reads the request body first, as the
+real endpoint must). No routing work beyond FastAPI's, no dependencies, no
+middleware. ``http_serving.py`` runs it with the same uvicorn settings as ours.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, Response
+
+_HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n<clientConfig version="1.1"><!-- '
+_TAIL = b" --></clientConfig>\n"
+BODY = _HEAD + b"x" * (1024 - len(_HEAD) - len(_TAIL)) + _TAIL
+assert len(BODY) == 1024
+
+app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+
+@app.get("/")
+async def root() -> Response:
+    return Response(b"ok\n", media_type="text/plain")
+
+
+@app.get("/mail/config-v1.1.xml")
+async def autoconfig() -> Response:
+    return Response(BODY, media_type="text/xml")
+
+
+@app.post("/autodiscover/autodiscover.xml")
+async def autodiscover(request: Request) -> Response:
+    await request.body()
+    return Response(BODY, media_type="text/xml")
