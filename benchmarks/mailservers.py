@@ -3,7 +3,7 @@
 Dovecot (IMAP 143/STARTTLS, IMAPS, POP3 110/STLS, POP3S) and aiosmtpd (SMTP
 submission with STARTTLS, and with implicit TLS), with trustme certificates for
 ``mail.test``, ``localhost`` and ``127.0.0.1``. Built from the test helpers
-(``tests/servers.py`` or ``tests/probe/servers.py``, whichever has them):
+(``tests/servers.py``):
 certificates, the Dovecot configuration and the aiosmtpd controllers. Added for
 load: ``--users`` accounts ``bench0000@mail.test``... (password
 :data:`PASSWORD`) in Dovecot's passwd-file and in aiosmtpd's table, and Dovecot
@@ -70,16 +70,11 @@ class Unavailable(RuntimeError):
 
 
 def helpers() -> ModuleType:
-    """The test helpers, wherever they live now."""
-    needed = ("make_certificates", "run_aiosmtpd", "DOVECOT_CONF", "USERS")
-    for name in ("tests.servers", "tests.probe.servers"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if all(hasattr(module, attr) for attr in needed):
-            return module
-    raise Unavailable(f"no test helper module has {', '.join(needed)}")
+    """The test suite's server helpers (tests/servers.py); importing them needs pytest."""
+    try:
+        return importlib.import_module("tests.servers")
+    except ImportError as exc:
+        raise Unavailable(f"the test helpers do not import: {exc}") from exc
 
 
 def bench_users(count: int) -> dict[str, str]:
@@ -98,18 +93,6 @@ class MailServers:
     smtp: int  # STARTTLS (587-style)
     smtps: int  # implicit TLS (465-style)
     dovecot_pid: int
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], deadline: float) -> bool:
-    import socket
-
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @contextlib.contextmanager
@@ -134,7 +117,7 @@ def run_dovecot(h: ModuleType, certs: object, users: dict[str, str]) -> Iterator
     process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        if not all(_wait_for_port(p, process, deadline) for p in ports.values()):
+        if not all(h.wait_for_port(p, process, deadline) for p in ports.values()):
             tail = (root / "dovecot.log").read_text(errors="replace")[-2000:]
             raise Unavailable(f"Dovecot did not start (exit {process.poll()}):\n{tail}")
         ports["pid"] = process.pid

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +13,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.settings import get_settings
+from tests.realservers import serve_app
 
 
 @pytest.fixture(autouse=True)
@@ -68,39 +66,11 @@ def test_export_is_json_of_every_provider() -> None:
     assert all("sources" in r and "last_verified" in r for r in records)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_serve_starts_the_service() -> None:
+def test_serve_starts_the_service(tmp_path: Path) -> None:
     """`python -m app serve` answers over real HTTP, then stops on SIGTERM."""
-    port = _free_port()
     env = {**os.environ, "MAILSETUP_PUBLIC_URL": "http://127.0.0.1"}
-    with subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    ) as proc:
-        try:
-            _check_service(proc, port)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
-def _check_service(proc: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            r = httpx.get(f"http://127.0.0.1:{port}/api/v1/lookup?email=a@qq.com", timeout=2)
-            break
-        except httpx.TransportError:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            assert time.monotonic() < deadline, "the service did not start in 20 s"
-            time.sleep(0.1)
-    assert r.status_code == 200
-    assert r.json()["endpoints"][0]["host"] == "imap.qq.com"
-    assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json() == {"status": "ok"}
+    with serve_app(env, tmp_path / "serve.log") as url:
+        r = httpx.get(f"{url}/api/v1/lookup?email=a@qq.com", timeout=5)
+        assert r.status_code == 200
+        assert r.json()["endpoints"][0]["host"] == "imap.qq.com"
+        assert httpx.get(f"{url}/healthz", timeout=2).json() == {"status": "ok"}

@@ -8,16 +8,12 @@ another origin).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.realservers import free_tcp_port, unavailable
+from tests.realservers import serve_app, unavailable
 
 try:
     import playwright.async_api as pw
@@ -45,26 +41,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_tcp_port()
     log = tmp_path_factory.mktemp("docs") / "app.log"
     env = {**os.environ, "MAILSETUP_ISPDB_URL": "http://127.0.0.1:9/v1.1/"}
-    command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", "warning"]
-    with log.open("wb") as out, subprocess.Popen(command, env=env, stdout=out, stderr=out) as proc:
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    httpx.get(f"{url}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None, log.read_text(errors="replace")
-                    assert time.monotonic() < deadline, "the app did not start"
-                    time.sleep(0.05)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with serve_app(env, log) as url:
+        yield url
 
 
 async def test_swagger_ui_and_redoc_render_under_their_csp(service: str) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +20,7 @@ import pytest
 
 from tests.hardening.forms import csrf_token
 from tests.leaks import secret_forms_plain
-from tests.realservers import free_tcp_port
+from tests.realservers import serve_app
 from tests.sample_data import provider_toml
 from tests.servers import USERS, Certificates, SmtpServers
 
@@ -75,25 +73,9 @@ def service(
         "MAILSETUP_DNS_SERVERS": nameserver,
         "MAILSETUP_ISPDB_URL": "http://127.0.0.1:9/v1.1/",
     }
-    port = free_tcp_port()
     log = tmp_path / "service.log"
-    command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", "debug"]
-    with log.open("wb") as out, subprocess.Popen(command, env=env, stdout=out, stderr=out) as proc:
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{url}/healthz", timeout=2)
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None, log.read_text(errors="replace")
-                    assert time.monotonic() < deadline, "the service did not start"
-                    time.sleep(0.1)
-            yield url, log
-        finally:
-            proc.terminate()
-            proc.wait(timeout=15)
+    with serve_app(env, log, log_level="debug") as url:
+        yield url, log
 
 
 def test_no_form_of_the_password_reaches_the_logs(service: tuple[str, Path]) -> None:

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
 
-from tests.realservers import free_tcp_port
-
-
-@contextmanager
-def serve(env: dict[str, str], log: Path) -> Iterator[str]:
-    """``python -m app serve`` on a free port; yields its base URL."""
-    port = free_tcp_port()
-    command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", "info"]
-    with log.open("wb") as out, subprocess.Popen(command, env=env, stdout=out, stderr=out) as proc:
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=15)
+from tests.realservers import serve_app
 
 
 def wait_ready(urls: list[str], logs: list[Path]) -> None:
@@ -63,7 +48,7 @@ def two_instances(
     }
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     with ExitStack() as stack:
-        urls = [stack.enter_context(serve(env, log)) for log in logs]
+        urls = [stack.enter_context(serve_app(env, log, log_level="info")) for log in logs]
         wait_ready(urls, logs)
         yield urls, logs
 
