@@ -15,24 +15,19 @@ RUN python -m venv /opt/mailsetup \
  && /opt/mailsetup/bin/pip install --no-cache-dir .
 
 FROM python:3.11-slim
-# One worker per container (WEB_CONCURRENCY, read by uvicorn): with --workers > 1,
+# One worker per container (mailsetup serve runs one): with --workers > 1,
 # uvicorn 0.54 binds its socket without IPPROTO_TCP, so asyncio never sets TCP_NODELAY
 # and each keep-alive request waits ~40 ms (measured here: 323 req/s with 2 workers,
-# 733 with 1). Scale with more containers (.ci/compose.yaml); raise it only behind a
-# proxy that opens a new connection per request.
+# 733 with 1). Scale with more containers (.ci/compose.yaml).
 ENV PATH=/opt/mailsetup/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    MAILSETUP_LOG_FORMAT=json \
-    WEB_CONCURRENCY=1
+    MAILSETUP_LOG_FORMAT=json
 COPY --from=build /opt/mailsetup /opt/mailsetup
 RUN useradd --system --uid 10001 --no-create-home mailsetup
 USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
-# The app reads forwarding headers itself, from MAILSETUP_TRUSTED_PROXIES only, and logs
-# its own access lines (route templates, never query strings): uvicorn's are off.
-CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", \
-     "--no-proxy-headers", "--no-access-log", "--no-server-header", \
-     "--timeout-graceful-shutdown", "25"]
+# `mailsetup serve` runs uvicorn with the production settings (app/cli.py, SERVER_OPTIONS).
+CMD ["mailsetup", "serve", "--host", "0.0.0.0", "--port", "8000"]

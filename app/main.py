@@ -38,6 +38,7 @@ from app.web import (
 )
 from app.web.clientconfig import CaseInsensitivePaths, load_signer
 from app.web.context import RequestContext, RouteLabel
+from app.web.hotpath import HotRoutes, hot_table
 from app.web.i18n import LanguageMiddleware
 from app.web.security import (
     CsrfRejected,
@@ -51,6 +52,9 @@ from app.web.state import AppState
 from app.web.templating import templates
 
 log = logging.getLogger(__name__)
+
+# Answered by app.web.hotpath, before FastAPI's router: what mail clients ask most.
+HOT_ENDPOINTS = (wellknown.autoconfig, clientconfig.autodiscover)
 
 DOCS_ASSETS = "/_docs"
 
@@ -156,14 +160,7 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
     app.add_exception_handler(CsrfRejected, throttle.csrf_rejected)
     _mount_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    # Innermost first: each add_middleware wraps everything added before it.
-    app.add_middleware(RouteLabel)
-    app.add_middleware(CaseInsensitivePaths)
-    app.add_middleware(LanguageMiddleware)
-    app.add_middleware(RequestRules, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders, settings=settings)
-    app.add_middleware(RequestContext, settings=settings)
-    app.include_router(wellknown.router)  # the hottest routes first: routes match in order
+    app.include_router(wellknown.router)
     app.include_router(clientconfig.router)
     app.include_router(health.router)
     app.include_router(api.router)
@@ -173,4 +170,13 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
     app.include_router(i18n.router)
     app.include_router(learn.router)
     app.include_router(pages.router)
+    # Innermost first: each add_middleware wraps everything added before it.
+    hot = hot_table([*wellknown.router.routes, *clientconfig.router.routes], HOT_ENDPOINTS)
+    app.add_middleware(HotRoutes, table=hot, handlers=app.exception_handlers)
+    app.add_middleware(RouteLabel)
+    app.add_middleware(CaseInsensitivePaths)
+    app.add_middleware(LanguageMiddleware)
+    app.add_middleware(RequestRules, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(RequestContext, settings=settings)
     return app

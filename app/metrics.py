@@ -70,10 +70,19 @@ SHARED_STATE_ERRORS = Counter(
 )
 
 
+# The labelled children of a (route, method, status): looked up once, not per request.
+# Bounded: routes are templates, methods a fixed set (else OTHER), statuses three digits.
+_request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
 def request_done(route: str, method: str, status: int, seconds: float) -> None:
-    method = method if method in METHODS else "OTHER"
-    REQUESTS.labels(route, method, str(status)).inc()
-    REQUEST_SECONDS.labels(route).observe(seconds)
+    key = (route, method if method in METHODS else "OTHER", status)
+    children = _request_children.get(key)
+    if children is None:
+        children = (REQUESTS.labels(route, key[1], str(status)), REQUEST_SECONDS.labels(route))
+        _request_children[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def tested(protocol: str, ok: bool, seconds: float, findings: list[tuple[str, str]]) -> None:

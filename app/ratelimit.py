@@ -14,6 +14,7 @@ memory until Redis answers again: the limits keep holding, per instance.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -94,6 +95,7 @@ def _network(address: str, v4: int, v6: int) -> str | None:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
+@functools.lru_cache(maxsize=4096)
 def client_key(address: str) -> str:
     """The key of a client: its IPv4 address, or its IPv6 /64."""
     return _digest("client", _network(address, IPV4_CLIENT_PREFIX, IPV6_CLIENT_PREFIX) or address)

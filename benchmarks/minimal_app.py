@@ -4,12 +4,18 @@ A FastAPI app that answers a constant 1 KB XML document on the two paths the
 serving benchmark loads: ``GET /mail/config-v1.1.xml`` and ``POST
 /autodiscover/autodiscover.xml`` (which reads the request body first, as the
 real endpoint must). No routing work beyond FastAPI's, no dependencies, no
-middleware. ``http_serving.py`` runs it with the same uvicorn settings as ours.
+middleware. ``python -m benchmarks.minimal_app --port N`` serves it with the same
+uvicorn settings as ``mailsetup serve`` (``app.cli.SERVER_OPTIONS``).
 """
 
 from __future__ import annotations
 
+import argparse
+
+import uvicorn
 from fastapi import FastAPI, Request, Response
+
+from app.cli import SERVER_OPTIONS
 
 _HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n<clientConfig version="1.1"><!-- '
 _TAIL = b" --></clientConfig>\n"
@@ -33,3 +39,10 @@ async def autoconfig() -> Response:
 async def autodiscover(request: Request) -> Response:
     await request.body()
     return Response(BODY, media_type="text/xml")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Serve the baseline app like mailsetup serve.")
+    parser.add_argument("--port", type=int, required=True)
+    port = parser.parse_args().port
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="info", **SERVER_OPTIONS)

@@ -103,16 +103,22 @@ class Discoverer:
         self.settings = settings
         self.verifier = verifier
         self.cache: Cache[Discovery] = cache or MemoryCache()
+        # Answers from the database, made once per domain (bounded by the database).
+        self._known: dict[str, Discovery] = {}
 
     async def discover(self, domain: str, email: str | None = None) -> Discovery:
         """The settings for ``domain`` (A-label, normalised) and how they were found."""
+        known = self._known.get(domain)
+        if known is not None:
+            return known
         try:
             config = self.db.config_for(domain)
         except UnknownDomain:
             pass
         else:
             hit = Attempt(source=Source.DATABASE, target=domain, ok=True, duration_ms=0.0)
-            return Discovery(domain=domain, config=config, trace=(hit,))
+            known = self._known[domain] = Discovery(domain=domain, config=config, trace=(hit,))
+            return known
         cached = await self.cache.get(domain)
         if cached is not None:
             return cached.model_copy(update={"cached": True})

@@ -25,9 +25,9 @@ from app.documents.signing import sign_profile
 from app.errors import InvalidAddress
 from app.models import AccountConfig, EmailAddress, Status
 from app.settings import Settings
-from app.web.deps import DiscovererDep, SettingsDep, StateDep
+from app.web.deps import DiscovererDep, SettingsDep, StateDep, state_of
 from app.web.templating import current_lang, translations
-from app.web.throttle import DiscoveryLimit
+from app.web.throttle import DiscoveryLimit, limit_discovery
 
 router = APIRouter(tags=["client configuration"])
 
@@ -60,11 +60,11 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
     return body
 
 
-@router.post(
-    "/autodiscover/autodiscover.xml", response_class=Response, dependencies=[DiscoveryLimit]
-)
-async def autodiscover(request: Request, discoverer: DiscovererDep) -> Response:
+@router.post("/autodiscover/autodiscover.xml", response_class=Response)
+async def autodiscover(request: Request) -> Response:
     """Outlook's POX Autodiscover (the path matches in any letter case)."""
+    state = state_of(request)  # a hot route (app.web.hotpath): no FastAPI dependencies
+    await limit_discovery(request, state)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in XML_TYPES:
         message = "Send the request as text/xml or application/xml."
@@ -79,11 +79,11 @@ async def autodiscover(request: Request, discoverer: DiscovererDep) -> Response:
         return _xml(ad.render_request_error(exc))
     except ad.AutodiscoverError as exc:
         return _xml(ad.render_request_error(exc), 400)
-    config = await _config_for(discoverer, parsed.address)
+    config = await _config_for(state.discoverer, parsed.address)
     if config is None:
         message = f"No mail settings are known for {parsed.address.domain}."
         return _xml(ad.render_error(ad.ERROR_ADDRESS_NOT_FOUND, message))
-    return _xml(ad.render_response(config, parsed.address))
+    return _xml(state.autodiscover(config).render(parsed.address))
 
 
 def _v2(protocol: str | None, settings: Settings) -> JSONResponse:

@@ -12,6 +12,7 @@ trusted hop. The scheme comes from the nearest proxy's ``X-Forwarded-Proto`` (or
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ class Client:
     https: bool
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_node(text: str) -> IPAddress | None:
     """An address from an X-Forwarded-For entry or a Forwarded ``for=`` node, or None.
 

@@ -15,7 +15,6 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -46,9 +45,37 @@ def request_info(scope: Scope) -> RequestInfo | None:
     return info if isinstance(info, RequestInfo) else None
 
 
-def _request_id(headers: Headers) -> str:
-    given = headers.get("x-request-id", "")
-    return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            given = value.decode("latin-1")
+            return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    return uuid.uuid4().hex
+
+
+def _log_done(method: str, info: RequestInfo, status: int, seconds: float) -> None:
+    """The access log line. The record is made directly: finding the caller's frame,
+    which ``Logger.info`` does first, would cost more than the rest of the line."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    ms = round(seconds * 1000, 1)
+    record = access_log.makeRecord(
+        access_log.name,
+        logging.INFO,
+        __file__,
+        0,
+        "%s %s %d %.1f ms",
+        (method, info.route, status, ms),
+        None,
+        extra={
+            "method": method,
+            "route": info.route,
+            "status": status,
+            "duration_ms": ms,
+            "client": info.client,
+        },
+    )
+    access_log.handle(record)
 
 
 class RequestContext:
@@ -62,7 +89,8 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = _request_id(Headers(scope=scope))
+        rid = _request_id(scope)
+        rid_header = (b"x-request-id", rid.encode())
         client = resolve_client(scope, self.settings.trusted_proxies, self.settings.proxy_header)
         info = RequestInfo(rid, client.address, client.https)
         state = scope.setdefault("state", {})
@@ -74,7 +102,7 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = rid
+                message["headers"] = [*message.get("headers", ()), rid_header]
             await send(message)
 
         token = request_id.set(rid)
@@ -87,20 +115,7 @@ class RequestContext:
         finally:
             seconds = time.perf_counter() - started
             metrics.request_done(info.route, scope["method"], status, seconds)
-            access_log.info(
-                "%s %s %d %.1f ms",
-                scope["method"],
-                info.route,
-                status,
-                seconds * 1000,
-                extra={
-                    "method": scope["method"],
-                    "route": info.route,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "client": info.client,
-                },
-            )
+            _log_done(scope["method"], info, status, seconds)
             request_id.reset(token)
 
 

@@ -10,6 +10,7 @@ JavaScript; ``next`` must be a path on this site.
 
 from __future__ import annotations
 
+import functools
 import gettext
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ def translations(lang: str) -> gettext.NullTranslations:
     return load_catalog(BABEL_LOCALES[lang])
 
 
+@functools.lru_cache(maxsize=1024)
 def match_tag(tag: str) -> str | None:
     """Our language for one BCP 47 tag, or None: zh-TW/HK/MO and zh-Hant → zh-Hant,
     any other Chinese → zh-Hans, any English → en.
@@ -90,6 +92,7 @@ def accepted_tags(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(ranked)]
 
 
+@functools.lru_cache(maxsize=1024)
 def negotiate(accept_language: str | None) -> str:
     """The best of our languages for an ``Accept-Language`` header; English when none fits."""
     for tag in accepted_tags(accept_language or ""):
@@ -121,10 +124,11 @@ class LanguageMiddleware:
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)
+        headers = conn.headers
         lang = choose_language(
-            conn.query_params.get("lang"),
-            conn.cookies.get(COOKIE),
-            conn.headers.get("accept-language"),
+            conn.query_params.get("lang") if b"lang" in scope["query_string"] else None,
+            conn.cookies.get(COOKIE) if "cookie" in headers else None,
+            headers.get("accept-language"),
         )
 
         async def send_labelled(message: Message) -> None:

@@ -22,12 +22,13 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Form, Request
 from markupsafe import Markup
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import MailsetupError
@@ -87,6 +88,17 @@ def _csrf_cookie(token: str, https: bool) -> str:
     return f"{csrf_cookie_name(https)}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"
 
 
+_HEADERS = [
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+_CSP = (b"content-security-policy", CSP.encode())
+_HSTS = (b"strict-transport-security", HSTS.encode())
+_SECURITY_NAMES = frozenset(name for name, _ in _HEADERS) | {_HSTS[0]}
+
+
 class SecurityHeaders:
     """ASGI middleware: the headers above on every HTTP response, plus the CSRF cookie
     when a page issued a new token."""
@@ -104,25 +116,50 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 https = request_is_https(scope, self.settings)
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", CSP)
-                headers["Referrer-Policy"] = "no-referrer"
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                if https:
-                    headers["Strict-Transport-Security"] = HSTS
+                message["headers"] = _secured(message.get("headers", ()), https)
                 token = state.get(STATE_CSRF_COOKIE)
                 if token:
-                    headers.append("Set-Cookie", _csrf_cookie(token, https))
+                    cookie = _csrf_cookie(token, https).encode("latin-1")
+                    message["headers"].append((b"set-cookie", cookie))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
+def _secured(headers: Iterable[tuple[bytes, bytes]], https: bool) -> list[tuple[bytes, bytes]]:
+    """``headers`` with ours set: a route's own CSP stays, the others replace theirs."""
+    kept = []
+    has_csp = False
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == _CSP[0]:
+            has_csp = True
+        elif lowered in _SECURITY_NAMES:
+            continue
+        kept.append((name, value))
+    kept += _HEADERS
+    if not has_csp:
+        kept.append(_CSP)
+    if https:
+        kept.append(_HSTS)
+    return kept
+
+
+def _secret_keys(query: bytes) -> bool:
+    """Whether a parameter of ``query`` may be named like a secret. Cheap and
+    conservative: any encoded name (``%``, ``+``) counts as maybe."""
+    for part in query.split(b"&"):
+        name = part.partition(b"=")[0].decode("latin-1")
+        if "%" in name or "+" in name or name.strip().lower() in SECRET_PARAMS:
+            return True
+    return False
+
+
 def without_secrets(query: bytes) -> bytes | None:
     """``query`` without parameters named in :data:`SECRET_PARAMS` (any case), or None
     when it has none."""
+    if not _secret_keys(query):
+        return None
     pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
     kept = [(k, v) for k, v in pairs if k.strip().lower() not in SECRET_PARAMS]
     return None if len(kept) == len(pairs) else urlencode(kept).encode("latin-1")
@@ -173,6 +210,9 @@ class RequestRules:
             and not _is_json(headers.get("content-type", ""))
         ):
             await _send_json(send, 415, "Send the request body as application/json.")
+            return
+        if not has_body:  # HTTP/1.1: no length and no chunks means no body
+            await self.app(scope, receive, send)
             return
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
