@@ -51,9 +51,23 @@ class JsonFormatter(logging.Formatter):
 
     _encoder = json.JSONEncoder(ensure_ascii=False, default=str)  # json.dumps makes one a call
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._second = -1
+        self._stamp = ""
+
+    def _time(self, created: float) -> str:
+        """ISO 8601 in UTC with microseconds; the date and time of day made once a second."""
+        second = int(created)
+        if second != self._second:
+            moment = dt.datetime.fromtimestamp(second, dt.UTC)
+            self._second, self._stamp = second, moment.strftime("%Y-%m-%dT%H:%M:%S")
+        micros = min(round((created - second) * 1e6), 999_999)
+        return f"{self._stamp}.{micros:06d}+00:00"
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
+            "time": self._time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

@@ -36,15 +36,12 @@ from app.web import (
     throttle,
     wellknown,
 )
-from app.web.clientconfig import CaseInsensitivePaths, load_signer
-from app.web.context import RequestContext, RouteLabel
+from app.web.clientconfig import load_signer
+from app.web.edge import Edge
 from app.web.hotpath import HotRoutes, hot_table
-from app.web.i18n import LanguageMiddleware
 from app.web.security import (
     CsrfRejected,
     CsrfSigner,
-    RequestRules,
-    SecurityHeaders,
     csrf_input,
     docs_csp,
 )
@@ -173,10 +170,5 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
     # Innermost first: each add_middleware wraps everything added before it.
     hot = hot_table([*wellknown.router.routes, *clientconfig.router.routes], HOT_ENDPOINTS)
     app.add_middleware(HotRoutes, table=hot, handlers=app.exception_handlers)
-    app.add_middleware(RouteLabel)
-    app.add_middleware(CaseInsensitivePaths)
-    app.add_middleware(LanguageMiddleware)
-    app.add_middleware(RequestRules, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders, settings=settings)
-    app.add_middleware(RequestContext, settings=settings)
+    app.add_middleware(Edge, settings=settings)
     return app

@@ -93,8 +93,15 @@ def tested(protocol: str, ok: bool, seconds: float, findings: list[tuple[str, st
         TEST_FINDINGS.labels(code, severity).inc()
 
 
+_discovery_children: dict[tuple[str | None, bool], Counter] = {}  # sources x 2: bounded
+
+
 def discovered(source: str | None, cached: bool) -> None:
-    DISCOVERIES.labels(source or "none", str(cached).lower()).inc()
+    child = _discovery_children.get((source, cached))
+    if child is None:
+        child = DISCOVERIES.labels(source or "none", str(cached).lower())
+        _discovery_children[(source, cached)] = child
+    child.inc()
 
 
 def rate_limited(limit: str) -> None:

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import TypeAdapter
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.discovery.pipeline import Discoverer
 from app.documents import autodiscover as ad
@@ -50,8 +49,9 @@ def _xml(body: bytes, status: int = 200) -> Response:
 async def _read_capped(request: Request, limit: int) -> bytes | None:
     """The request body, or None once it passes ``limit`` bytes."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
+    if declared.isdigit():
+        # The server reads no more than the declared length.
+        return None if int(declared) > limit else await request.body()
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -195,19 +195,11 @@ async def apple_profile(
     return Response(profile, media_type=mobileconfig.CONTENT_TYPE, headers=headers)
 
 
-class CaseInsensitivePaths:
-    """ASGI middleware: paths in ``paths`` match in any letter case (Outlook's habit)."""
-
-    def __init__(self, app: ASGIApp, paths: tuple[str, ...] = AUTODISCOVER_PATHS) -> None:
-        self.app = app
-        self.paths = paths
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path")
-        if scope.get("type") == "http" and isinstance(path, str):
-            lowered = path.lower()
-            for known in self.paths:
-                if lowered == known or lowered.startswith(known + "/"):
-                    scope = {**scope, "path": known + path[len(known) :]}
-                    break
-        await self.app(scope, receive, send)
+def canonical_path(path: str, paths: tuple[str, ...] = AUTODISCOVER_PATHS) -> str:
+    """``path`` with a prefix from ``paths`` in its registered letter case: Outlook
+    asks for /AutoDiscover/AutoDiscover.xml and other spellings."""
+    lowered = path.lower()
+    for known in paths:
+        if lowered == known or lowered.startswith(known + "/"):
+            return known + path[len(known) :]
+    return path

@@ -1,9 +1,10 @@
-"""The UI language of each request: negotiation, the middleware that applies it, the switcher.
+"""The UI language of each request: negotiation, labelling responses, the switcher.
 
 A request's language comes from, in order: an explicit ``?lang=``, the ``lang``
 cookie the switcher sets, ``Accept-Language`` (by quality), and English. The
-middleware puts it in :data:`current_lang` for the templates and the document
-generators, and labels HTML responses with ``Content-Language`` and ``Vary``.
+edge middleware (:mod:`app.web.edge`) puts it in :data:`current_lang` for the
+templates and the document generators, and labels HTML responses with
+``Content-Language`` and ``Vary``.
 The switcher is plain links to ``/lang/{code}?next=…``, so it works without
 JavaScript; ``next`` must be a path on this site.
 """
@@ -21,9 +22,9 @@ from babel import Locale, UnknownLocaleError
 from babel.core import parse_locale
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
-from starlette.datastructures import MutableHeaders
-from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.datastructures import Headers, MutableHeaders, QueryParams
+from starlette.requests import cookie_parser
+from starlette.types import Scope
 
 from app.translations import load_catalog
 
@@ -111,40 +112,37 @@ def choose_language(query: str | None, cookie: str | None, accept_language: str 
     return negotiate(accept_language)
 
 
-class LanguageMiddleware:
-    """ASGI middleware: sets :data:`current_lang` for the request and labels HTML responses."""
+def load_catalogs() -> None:
+    """Compile every catalog now (at start-up): a broken .po fails here, not mid-request."""
+    for lang in LANGUAGES:
+        translations(lang)
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        for lang in LANGUAGES:
-            translations(lang)  # compile the catalogs at start-up: a broken .po fails here
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+def request_language(scope: Scope, headers: Headers) -> str:
+    """The language of an HTTP request (see :func:`choose_language`)."""
+    query = None
+    if b"lang" in scope["query_string"]:
+        query = QueryParams(scope["query_string"]).get("lang")
+    cookie = None
+    if "cookie" in headers:
+        cookie = cookie_parser(headers["cookie"]).get(COOKIE)
+    return choose_language(query, cookie, headers.get("accept-language"))
+
+
+def label_html(headers: list[tuple[bytes, bytes]], lang: str) -> None:
+    """Gives an HTML response (in place) its ``Content-Language`` and the ``Vary``
+    of the negotiation; other responses are left alone."""
+    for name, value in headers:
+        if name.lower() == b"content-type":
+            if value.startswith(b"text/html"):
+                break
             return
-        conn = HTTPConnection(scope)
-        headers = conn.headers
-        lang = choose_language(
-            conn.query_params.get("lang") if b"lang" in scope["query_string"] else None,
-            conn.cookies.get(COOKIE) if "cookie" in headers else None,
-            headers.get("accept-language"),
-        )
-
-        async def send_labelled(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").startswith("text/html"):
-                    headers["Content-Language"] = lang
-                    headers.add_vary_header("Accept-Language")
-                    headers.add_vary_header("Cookie")
-            await send(message)
-
-        token = current_lang.set(lang)
-        try:
-            await self.app(scope, receive, send_labelled)
-        finally:
-            current_lang.reset(token)
+    else:
+        return
+    mutable = MutableHeaders(raw=headers)
+    mutable["Content-Language"] = lang
+    mutable.add_vary_header("Accept-Language")
+    mutable.add_vary_header("Cookie")
 
 
 def safe_next(target: str | None) -> str:

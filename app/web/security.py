@@ -1,9 +1,12 @@
 """Response headers and request rules that every route gets, and CSRF tokens for forms.
 
-- :class:`SecurityHeaders`: a strict Content-Security-Policy (no inline script or
+The edge middleware (:mod:`app.web.edge`) applies the first two to every request:
+
+- :func:`secure_headers`: a strict Content-Security-Policy (no inline script or
   style; a route may send its own, as /docs does), ``Referrer-Policy: no-referrer``,
   ``nosniff``, no framing, and HSTS when the request came over TLS.
-- :class:`RequestRules`: bodies over ``MAILSETUP_MAX_BODY_BYTES`` get 413, and
+- :func:`refusal`, :func:`call_with_capped_body`, :func:`drop_secret_params`:
+  bodies over ``MAILSETUP_MAX_BODY_BYTES`` get 413, and
   API calls that send a body must say ``Content-Type: application/json``, which a
   cross-site form or simple request cannot do (so no simple-request CSRF). Query
   parameters named like a password are dropped before any route, template or log
@@ -99,35 +102,11 @@ _HSTS = (b"strict-transport-security", HSTS.encode())
 _SECURITY_NAMES = frozenset(name for name, _ in _HEADERS) | {_HSTS[0]}
 
 
-class SecurityHeaders:
-    """ASGI middleware: the headers above on every HTTP response, plus the CSRF cookie
-    when a page issued a new token."""
-
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
-        self.settings = settings
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        state = scope.setdefault("state", {})
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                https = request_is_https(scope, self.settings)
-                message["headers"] = _secured(message.get("headers", ()), https)
-                token = state.get(STATE_CSRF_COOKIE)
-                if token:
-                    cookie = _csrf_cookie(token, https).encode("latin-1")
-                    message["headers"].append((b"set-cookie", cookie))
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-def _secured(headers: Iterable[tuple[bytes, bytes]], https: bool) -> list[tuple[bytes, bytes]]:
-    """``headers`` with ours set: a route's own CSP stays, the others replace theirs."""
+def secure_headers(
+    headers: Iterable[tuple[bytes, bytes]], https: bool, csrf_cookie: str | None
+) -> list[tuple[bytes, bytes]]:
+    """A response's ``headers`` with ours set: a route's own CSP stays, the others
+    replace theirs; plus the CSRF cookie when a page issued a new token."""
     kept = []
     has_csp = False
     for name, value in headers:
@@ -142,6 +121,8 @@ def _secured(headers: Iterable[tuple[bytes, bytes]], https: bool) -> list[tuple[
         kept.append(_CSP)
     if https:
         kept.append(_HSTS)
+    if csrf_cookie:
+        kept.append((b"set-cookie", _csrf_cookie(csrf_cookie, https).encode("latin-1")))
     return kept
 
 
@@ -172,7 +153,8 @@ def _is_json(content_type: str) -> bool:
     )
 
 
-async def _send_json(send: Send, status: int, detail: str) -> None:
+async def send_refusal(send: Send, status: int, detail: str) -> None:
+    """Answers a refused request with JSON ``{"detail": ...}``, never cached."""
     body = json.dumps({"detail": detail}).encode()
     headers = [
         (b"content-type", b"application/json"),
@@ -183,74 +165,73 @@ async def _send_json(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class RequestRules:
-    """ASGI middleware: 413 for bodies over ``max_bytes`` (declared or streamed), 415
-    for API calls with a body that is not declared as JSON, and secret-looking query
-    parameters dropped."""
+def has_body(headers: Headers) -> bool:
+    """HTTP/1.1: a request without a length and without chunks has no body."""
+    return headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.too_large = f"The request body is larger than {max_bytes} bytes."
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        query = scope.get("query_string", b"")
-        cleaned = without_secrets(query) if query else None
-        if cleaned is not None:
-            scope = {**scope, "query_string": cleaned}
-        headers = Headers(scope=scope)
-        has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
-        if (
-            has_body
-            and scope["method"] in BODY_METHODS
-            and scope["path"].startswith("/api/")
-            and not _is_json(headers.get("content-type", ""))
-        ):
-            await _send_json(send, 415, "Send the request body as application/json.")
-            return
-        if not has_body:  # HTTP/1.1: no length and no chunks means no body
-            await self.app(scope, receive, send)
-            return
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_json(send, 413, self.too_large)
-            return
-        await self._limited(scope, receive, send)
+def refusal(scope: Scope, headers: Headers, max_bytes: int) -> tuple[int, str] | None:
+    """415 for an API call whose body is not declared as JSON, 413 for a declared
+    length over ``max_bytes``; None when the request may go on."""
+    if (
+        scope["method"] in BODY_METHODS
+        and scope["path"].startswith("/api/")
+        and has_body(headers)
+        and not _is_json(headers.get("content-type", ""))
+    ):
+        return 415, "Send the request body as application/json."
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        return 413, too_large(max_bytes)
+    return None
 
-    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
-        received = 0
-        started = answered = False
 
-        async def limited_receive() -> Message:
-            nonlocal received, answered
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    if not started and not answered:
-                        answered = True
-                        await _send_json(send, 413, self.too_large)
-                    return {"type": "http.disconnect"}
-            return message
+def too_large(max_bytes: int) -> str:
+    return f"The request body is larger than {max_bytes} bytes."
 
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if answered:
-                return  # the 413 went out; the app's answer to the cut-off body is dropped
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
 
-        try:
-            await self.app(scope, limited_receive, guarded_send)
-        except Exception as exc:
-            if not answered:
-                raise
-            # The 413 is out; the app stopped on the cut-off body. Not a server error.
-            log.debug("request body over the cap ended the app with %s", type(exc).__name__)
+def drop_secret_params(scope: Scope) -> None:
+    """Removes secret-looking query parameters from ``scope`` (in place)."""
+    query = scope.get("query_string", b"")
+    cleaned = without_secrets(query) if query else None
+    if cleaned is not None:
+        scope["query_string"] = cleaned
+
+
+async def call_with_capped_body(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, max_bytes: int
+) -> None:
+    """Runs ``app``, answering 413 once the streamed body passes ``max_bytes``."""
+    received = 0
+    started = answered = False
+
+    async def limited_receive() -> Message:
+        nonlocal received, answered
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                if not started and not answered:
+                    answered = True
+                    await send_refusal(send, 413, too_large(max_bytes))
+                return {"type": "http.disconnect"}
+        return message
+
+    async def guarded_send(message: Message) -> None:
+        nonlocal started
+        if answered:
+            return  # the 413 went out; the app's answer to the cut-off body is dropped
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    try:
+        await app(scope, limited_receive, guarded_send)
+    except Exception as exc:
+        if not answered:
+            raise
+        # The 413 is out; the app stopped on the cut-off body. Not a server error.
+        log.debug("request body over the cap ended the app with %s", type(exc).__name__)
 
 
 class CsrfRejected(MailsetupError, PermissionError):
