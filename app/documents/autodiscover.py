@@ -19,14 +19,12 @@ Responses always say ``SPA=off`` (Outlook takes a missing SPA as on) and give
 from __future__ import annotations
 
 import datetime as dt
+import pyexpat
 import xml.etree.ElementTree as ET
 import zlib
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
-
-from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as SafeET
 
 from app.errors import InvalidAddress, MailsetupError
 from app.models import AccountConfig, AuthMethod, EmailAddress, Protocol, Security, ServerEndpoint
@@ -115,34 +113,98 @@ class AutodiscoverRequest:
     schema: str
 
 
-_ROOTS = {f"{{{ns}}}Autodiscover": ns for ns in (REQUEST_NS, MOBILESYNC_REQUEST_NS)}
+_ROOTS = {f"{ns}}}Autodiscover": ns for ns in (REQUEST_NS, MOBILESYNC_REQUEST_NS)}
+_FIELDS = ("EMailAddress", "AcceptableResponseSchema")
 
 
-def _child(parent: ET.Element, ns: str, name: str) -> ET.Element | None:
-    return parent.find(f"{{{ns}}}{name}")
+class _Fields:
+    """Reads a request as expat parses it, keeping what :func:`parse_request` needs and
+    building no tree: the root's tag, whether its first ``Request`` child came, and the
+    text of that Request's first ``EMailAddress`` and ``AcceptableResponseSchema``
+    children (up to their first child element, as ElementTree's ``text``).
+
+    Any DTD is refused, so no entity can be declared: nothing expands, nothing is
+    fetched (defusedxml's ``forbid_dtd``, the strictest of its settings).
+    """
+
+    def __init__(self) -> None:
+        self.root: str | None = None
+        self.ns: str | None = None
+        self.request = False  # inside the root's first Request
+        self.saw_request = False
+        self.texts: dict[str, str] = {}
+        self._depth = 0
+        self._field: str | None = None  # collecting this field's text
+        self._parts: list[str] = []
+
+    def parse(self, body: bytes) -> None:
+        parser = pyexpat.ParserCreate(namespace_separator="}")
+        parser.StartDoctypeDeclHandler = self._refuse_dtd
+        parser.EntityDeclHandler = self._refuse_entity
+        parser.ExternalEntityRefHandler = self._refuse_reference
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._data
+        parser.Parse(body, True)
+
+    def _refuse_dtd(self, *_: object) -> None:
+        raise UnsafeXML("the request has a DTD, which Autodiscover requests never have")
+
+    def _refuse_entity(self, *_: object) -> None:
+        raise UnsafeXML("the request declares an entity")
+
+    def _refuse_reference(self, *_: object) -> int:
+        raise UnsafeXML("the request refers to an external entity")
+
+    def _start(self, tag: str, _attributes: object) -> None:
+        self._depth += 1
+        if self._depth == 1:
+            self.root, self.ns = tag, _ROOTS.get(tag)
+        elif self._depth == 2:
+            self.request = not self.saw_request and tag == f"{self.ns}}}Request"
+            self.saw_request = self.saw_request or self.request
+        elif self._depth == 3 and self.request and self.ns is not None:
+            name = tag.removeprefix(self.ns + "}")
+            if name in _FIELDS and name not in self.texts and tag != name:
+                self._field, self._parts = name, []
+        elif self._field is not None:  # a child element ends the field's text
+            self.texts[self._field] = "".join(self._parts)
+            self._field = None
+
+    def _end(self, _tag: str) -> None:
+        if self._depth == 3 and self._field is not None:
+            self.texts[self._field] = "".join(self._parts)
+            self._field = None
+        if self._depth == 2:
+            self.request = False
+        self._depth -= 1
+
+    def _data(self, text: str) -> None:
+        if self._field is not None:
+            self._parts.append(text)
 
 
 def parse_request(body: bytes) -> AutodiscoverRequest:
     """Parse an Autodiscover POX request; raise an :class:`AutodiscoverError` subclass."""
     if len(body) > MAX_REQUEST_BYTES:
         raise RequestTooLarge(f"the request is larger than {MAX_REQUEST_BYTES} bytes")
+    fields = _Fields()
     try:
-        root: ET.Element = SafeET.fromstring(body, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise UnsafeXML(f"the request uses a forbidden XML construct: {exc}") from exc
-    except (ET.ParseError, ValueError, LookupError) as exc:  # LookupError: unknown encoding
+        fields.parse(body)
+    except UnsafeXML:
+        raise
+    except (pyexpat.ExpatError, ValueError, LookupError) as exc:  # LookupError: encoding
         raise NotXML(f"the request is not well-formed XML: {exc}") from exc
-    ns = _ROOTS.get(root.tag)
+    ns = fields.ns
     if ns is None:
-        raise WrongDocument(f"the root element is {root.tag[:200]}, not an Autodiscover request")
-    request = _child(root, ns, "Request")
-    if request is None:
+        tag = fields.root or ""
+        shown = "{" + tag if "}" in tag else tag  # as ElementTree writes a namespaced tag
+        raise WrongDocument(f"the root element is {shown[:200]}, not an Autodiscover request")
+    if not fields.saw_request:
         raise WrongDocument("the Autodiscover element has no Request")
-    schema_el = _child(request, ns, "AcceptableResponseSchema")
     default = OUTLOOK_NS if ns == REQUEST_NS else MOBILESYNC_NS
-    schema = (schema_el.text or "").strip() if schema_el is not None else default
-    email_el = _child(request, ns, "EMailAddress")
-    text = (email_el.text or "").strip() if email_el is not None else ""
+    schema = fields.texts.get("AcceptableResponseSchema", default).strip()
+    text = fields.texts.get("EMailAddress", "").strip()
     if schema == MOBILESYNC_NS:
         raise MobileSyncRequested("this service offers no Exchange ActiveSync", schema)
     if schema != OUTLOOK_NS:

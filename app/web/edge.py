@@ -38,7 +38,6 @@ from app.web.security import (
     STATE_HTTPS,
     call_with_capped_body,
     drop_secret_params,
-    has_body,
     refusal,
     secure_headers,
     send_refusal,
@@ -96,7 +95,7 @@ class Edge:
             lang_token = current_lang.set(lang)
             before = dict(scope)  # the router rewrites paths of mounts in place
             try:
-                if has_body(headers):
+                if "transfer-encoding" in headers:  # a declared length was checked above
                     await call_with_capped_body(self.app, scope, receive, send_out, self.max_bytes)
                 else:
                     await self.app(scope, receive, send_out)

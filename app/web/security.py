@@ -201,7 +201,8 @@ def drop_secret_params(scope: Scope) -> None:
 async def call_with_capped_body(
     app: ASGIApp, scope: Scope, receive: Receive, send: Send, max_bytes: int
 ) -> None:
-    """Runs ``app``, answering 413 once the streamed body passes ``max_bytes``."""
+    """Runs ``app``, answering 413 once a chunked body passes ``max_bytes``. (A body
+    with a declared length needs no watching: the server reads no more than that.)"""
     received = 0
     started = answered = False
 

@@ -6,14 +6,16 @@ import contextlib
 import datetime as dt
 import json
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
-from defusedxml import ElementTree
-from hypothesis import given
+from defusedxml import DefusedXmlException, ElementTree
+from defusedxml import ElementTree as SafeET
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.documents import autodiscover as ad
-from app.errors import MailsetupError
+from app.errors import InvalidAddress, MailsetupError
 from app.models import AccountConfig, EmailAddress, Status
 from app.providers.db import ProviderDB
 from tests.documents.synthetic import LOCALPART, PLAIN, POP_ONLY, STARTTLS_ONLY, address_for
@@ -305,3 +307,129 @@ def test_v2_json_unknown_protocol(protocol: str) -> None:
     assert body["ErrorCode"] == "InvalidProtocol"
     assert "AutodiscoverV1" in body["ErrorMessage"]
     assert len(body["ErrorMessage"]) < 200
+
+
+# The request parser reads expat's events without building a tree; it must agree with
+# ElementTree's ``find``/``text`` reading of the same document (the reference below).
+def _reference_parse(body: bytes) -> tuple[str, str] | str:
+    """(address, schema) or the error's class name, read with defusedxml's ElementTree."""
+    try:
+        root = SafeET.fromstring(body, forbid_dtd=True)
+    except DefusedXmlException:
+        return "UnsafeXML"
+    except (ET.ParseError, ValueError, LookupError):
+        return "NotXML"
+    roots = {f"{{{ns}}}Autodiscover": ns for ns in (ad.REQUEST_NS, ad.MOBILESYNC_REQUEST_NS)}
+    ns = roots.get(root.tag)
+    if ns is None:
+        return "WrongDocument"
+    req = root.find(f"{{{ns}}}Request")
+    if req is None:
+        return "WrongDocument"
+    schema_el = req.find(f"{{{ns}}}AcceptableResponseSchema")
+    default = ad.OUTLOOK_NS if ns == ad.REQUEST_NS else ad.MOBILESYNC_NS
+    schema = (schema_el.text or "").strip() if schema_el is not None else default
+    email_el = req.find(f"{{{ns}}}EMailAddress")
+    text = (email_el.text or "").strip() if email_el is not None else ""
+    if schema == ad.MOBILESYNC_NS:
+        return "MobileSyncRequested"
+    if schema != ad.OUTLOOK_NS:
+        return "UnsupportedSchema"
+    if not text:
+        return "MissingAddress"
+    try:
+        return EmailAddress.parse(text).address, schema
+    except InvalidAddress:
+        return "BadAddress"
+
+
+def _outcome(body: bytes) -> tuple[str, str] | str:
+    try:
+        parsed = ad.parse_request(body)
+    except ad.AutodiscoverError as exc:
+        return type(exc).__name__
+    return parsed.address.address, parsed.schema
+
+
+# Names likely at each depth, so that most documents reach the fields.
+_NAMES = [
+    st.sampled_from(["Autodiscover"] * 4 + ["Request"]),
+    st.sampled_from(["Request"] * 3 + ["EMailAddress", "Other"]),
+    st.sampled_from(["EMailAddress", "AcceptableResponseSchema", "Other"]),
+    st.sampled_from(["EMailAddress", "Other"]),
+]
+_NAMESPACES = st.sampled_from([ad.REQUEST_NS, ad.MOBILESYNC_REQUEST_NS, "urn:other", ""])
+_TEXTS = st.sampled_from(
+    ["", "user@163.com", " a@qq.com ", "bad", ad.OUTLOOK_NS, ad.MOBILESYNC_NS, "&amp;x"]
+)
+
+
+@st.composite
+def _element(draw: st.DrawFn, depth: int = 0) -> str:
+    name = draw(_NAMES[depth])
+    # The root names a namespace; children mostly inherit it.
+    ns = draw(_NAMESPACES) if depth == 0 or draw(st.integers(0, 4)) == 0 else None
+    attr = f' xmlns="{ns}"' if ns is not None else ""
+    children = draw(st.lists(_element(depth + 1), max_size=3)) if depth < 3 else []
+    text, tail = draw(_TEXTS), draw(_TEXTS)
+    inner = text + "".join(children) + (tail if children else "")
+    return f"<{name}{attr}>{inner}</{name}>"
+
+
+@settings(max_examples=300)
+@given(_element())
+def test_the_streaming_parser_reads_as_elementtree_does(document: str) -> None:
+    body = document.encode()
+    assert _outcome(body) == _reference_parse(body)
+
+
+def _doc(request_body: str, ns: str = ad.REQUEST_NS) -> bytes:
+    return f'<Autodiscover xmlns="{ns}">{request_body}</Autodiscover>'.encode()
+
+
+_ADDRESS = "<EMailAddress>{}</EMailAddress>"
+_SCHEMA = f"<AcceptableResponseSchema>{ad.OUTLOOK_NS}</AcceptableResponseSchema>"
+AGREEMENT_CASES = {
+    "hostile-billion-laughs": BILLION_LAUGHS,
+    "hostile-external-entity": EXTERNAL_ENTITY,
+    "hostile-parameter-entity": PARAMETER_ENTITY,
+    "plain": request(),
+    "first-address-wins": _doc(
+        "<Request>" + _ADDRESS.format("a@qq.com") + _ADDRESS.format("b@163.com") + "</Request>"
+    ),
+    "first-request-wins": _doc(
+        "<Request>" + _ADDRESS.format("a@qq.com") + "</Request>"
+        "<Request>" + _ADDRESS.format("b@163.com") + "</Request>"
+    ),
+    "empty-first-request": _doc("<Request/><Request>" + _ADDRESS.format("a@qq.com") + "</Request>"),
+    "text-stops-at-a-child": _doc(
+        "<Request><EMailAddress>a@qq.com<x/>.cn</EMailAddress>" + _SCHEMA + "</Request>"
+    ),
+    "text-in-pieces": _doc(
+        "<Request><EMailAddress>a@<!-- c -->q<![CDATA[q]]>.&#99;om</EMailAddress></Request>"
+    ),
+    "address-in-no-namespace": _doc(
+        '<Request><EMailAddress xmlns="">a@qq.com</EMailAddress></Request>'
+    ),
+    "address-in-another-namespace": _doc(
+        '<Request><EMailAddress xmlns="urn:x">a@qq.com</EMailAddress>'
+        + _ADDRESS.format("b@163.com")
+        + "</Request>"
+    ),
+    "request-in-another-namespace": _doc(
+        '<Request xmlns="urn:x">' + _ADDRESS.format("a@qq.com") + "</Request>"
+    ),
+    "address-too-deep": _doc("<Request><x>" + _ADDRESS.format("a@qq.com") + "</x></Request>"),
+    "empty-schema": _doc(
+        "<Request>" + _ADDRESS.format("a@qq.com") + "<AcceptableResponseSchema/></Request>"
+    ),
+    "prefixed-names": (
+        f'<a:Autodiscover xmlns:a="{ad.REQUEST_NS}"><a:Request>'
+        "<a:EMailAddress>a@qq.com</a:EMailAddress></a:Request></a:Autodiscover>"
+    ).encode(),
+}
+
+
+@pytest.mark.parametrize("body", AGREEMENT_CASES.values(), ids=AGREEMENT_CASES.keys())
+def test_the_streaming_parser_agrees_on_the_named_cases(body: bytes) -> None:
+    assert _outcome(body) == _reference_parse(body)
