@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import idna
@@ -11,6 +12,7 @@ from app.errors import InvalidAddress
 _LDH = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
+@functools.lru_cache(maxsize=4096)  # pure and on every request's path; failures are not kept
 def normalize_domain(text: str) -> str:
     """Return the lower-case A-label form of ``text``; raise :class:`InvalidAddress`.
 

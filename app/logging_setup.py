@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import logging
 import sys
+import time
 from contextvars import ContextVar
 from typing import Any, TextIO
 
@@ -53,32 +54,50 @@ class JsonFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__()
-        self._second = -1
-        self._stamp = ""
+        self._stamp = (-1, "")  # one tuple, so that threads never see half an update
 
     def _time(self, created: float) -> str:
         """ISO 8601 in UTC with microseconds; the date and time of day made once a second."""
         second = int(created)
-        if second != self._second:
-            moment = dt.datetime.fromtimestamp(second, dt.UTC)
-            self._second, self._stamp = second, moment.strftime("%Y-%m-%dT%H:%M:%S")
+        cached, stamp = self._stamp
+        if second != cached:
+            stamp = dt.datetime.fromtimestamp(second, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._stamp = (second, stamp)
         micros = min(round((created - second) * 1e6), 999_999)
-        return f"{self._stamp}.{micros:06d}+00:00"
+        return f"{stamp}.{micros:06d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self._time(record.created),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", "-"),
-        }
         attributes = record.__dict__
-        for key in sorted(attributes.keys() - _STANDARD):
-            if not key.startswith("_"):
-                entry[key] = attributes[key]
+        extras = {
+            key: attributes[key]
+            for key in sorted(attributes.keys() - _STANDARD)
+            if not key.startswith("_")
+        }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            extras["exception"] = self.formatException(record.exc_info)
+        request = getattr(record, "request_id", "-")
+        return self.line(
+            record.created, record.levelname, record.name, record.getMessage(), request, extras
+        )
+
+    def line(
+        self,
+        created: float,
+        levelname: str,
+        name: str,
+        message: str,
+        request: str,
+        extras: dict[str, Any],
+    ) -> str:
+        """The JSON line of one record, from its parts."""
+        entry: dict[str, Any] = {
+            "time": self._time(created),
+            "level": levelname.lower(),
+            "logger": name,
+            "message": message,
+            "request_id": request,
+            **extras,
+        }
         return self._encoder.encode(entry)
 
 
@@ -95,6 +114,58 @@ class StderrHandler(logging.StreamHandler[TextIO]):
     @stream.setter
     def stream(self, value: TextIO) -> None:
         """The stream is always the current ``sys.stderr``."""
+
+
+def _direct_handler(logger: logging.Logger) -> StderrHandler | None:
+    """The service's JSON handler, when it is the only handler a record of ``logger``
+    would reach and nothing but the request-id filter would look at the record."""
+    found: StderrHandler | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for handler in current.handlers:
+            if found is not None or not isinstance(handler, StderrHandler):
+                return None
+            found = handler
+        if not current.propagate:
+            break
+        current = current.parent
+    if (
+        found is None
+        or found.level > logging.INFO
+        or not isinstance(found.formatter, JsonFormatter)
+        or any(not isinstance(f, RequestIdFilter) for f in found.filters)
+    ):
+        return None
+    return found
+
+
+def info_direct(logger: logging.Logger, message: str, extras: dict[str, Any]) -> bool:
+    """Writes an INFO line of ``logger`` the way the service's JSON handler would,
+    without making and dispatching a LogRecord: the access line of every request,
+    where that machinery cost more than the rest of serving a small document.
+
+    Returns False, writing nothing, unless the logger is enabled for INFO and the
+    service's JSON handler is the only one its records would reach (as in production;
+    a test's capturing handler, for one, gets real records); the caller then logs as usual.
+    """
+    if not logger.isEnabledFor(logging.INFO):
+        return True  # nothing to write, as logging would write nothing
+    handler = _direct_handler(logger)
+    if handler is None:
+        return False
+    formatter = handler.formatter
+    assert isinstance(formatter, JsonFormatter)  # checked by _direct_handler
+    line = formatter.line(time.time(), "INFO", logger.name, message, request_id.get(), extras)
+    handler.acquire()  # as Handler.handle does
+    try:
+        stream = handler.stream
+        stream.write(line + handler.terminator)
+        stream.flush()
+    finally:
+        handler.release()
+    return True
 
 
 def configure_logging(settings: Settings) -> logging.Handler:

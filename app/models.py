@@ -159,7 +159,10 @@ class EmailAddress(BaseModel):
         local, _, domain_part = text.rpartition("@")
         domain = normalize_domain(domain_part)
         if len(local) <= 64 and _DOT_ATOM.fullmatch(local):  # RFC 5321 §4.5.3.1.1
-            return cls(local=local, domain=domain, domain_unicode=to_unicode(domain))
+            # Checked above, so built without validating again (this is on every lookup).
+            return cls.model_construct(
+                local=local, domain=domain, domain_unicode=to_unicode(domain)
+            )
         try:
             checked = validate_email(
                 f"{local}@{domain}", check_deliverability=False, allow_smtputf8=True, strict=True

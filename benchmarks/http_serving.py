@@ -18,11 +18,15 @@ Servers, all on 127.0.0.1 and all started before the first run:
   someone@example.com, a domain of its example data.
 
 How: each answer is checked once (status 200, the expected content), then, per
-endpoint, wrk runs ``-t2 -c32 -d{SECONDS}s`` with ``benchmarks/wrk.lua`` against each
+endpoint, wrk runs ``-c32 -d{SECONDS}s`` with ``benchmarks/wrk.lua`` against each
 server in turn, REPEATS rounds, after a 1 s warm-up; a server's figure is its best
 round. Interleaving the servers spreads any noise from other processes over all
-of them. wrk shares the two cores with the server, so only ratios from one run
-mean anything. Any non-2xx answer or socket error is reported with the figure.
+of them. On a machine with two or more CPUs every server is pinned to the first
+(``taskset``; automx2's two workers share it) and wrk to the others: each server
+gets one whole core, and the load generator never competes with it for that core
+(unpinned, the scheduler's placement moved figures by ±15% between runs). Only
+ratios from one run mean anything. Any non-2xx answer or socket error is
+reported with the figure.
 """
 
 from __future__ import annotations
@@ -93,9 +97,23 @@ def fetch(server: Server, path: str, body: bytes | None) -> bytes:
         return data
 
 
+def cpu_split() -> tuple[list[str], list[str], int]:
+    """Command prefixes pinning servers to the first CPU and wrk to the rest, and wrk's
+    thread count; no pinning with one CPU or without taskset."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2 or shutil.which("taskset") is None:
+        return [], [], 2
+    rest = ",".join(str(c) for c in cpus[1:])
+    return ["taskset", "-c", str(cpus[0])], ["taskset", "-c", rest], len(cpus) - 1
+
+
+SERVER_PIN, CLIENT_PIN, WRK_THREADS = cpu_split()
+
+
 def run_wrk(url: str, body_file: Path | None, seconds: int) -> WrkResult:
     env = {**os.environ, "WRK_BODY_FILE": str(body_file) if body_file else ""}
-    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(WRK_LUA), url]
+    cmd = [*CLIENT_PIN, "wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s"]
+    cmd += ["--latency", "-s", str(WRK_LUA), url]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 30)
     line = next((s for s in out.stdout.splitlines() if s.startswith("WRKJSON ")), None)
     if line is None:
@@ -119,7 +137,8 @@ def automx2_server(port: int, workdir: Path) -> Iterator[None]:
         encoding="utf-8",
     )
     gunicorn = str(AUTOMX2_VENV / "bin" / "gunicorn")
-    cmd = [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "automx2.server:app"]
+    cmd = [*SERVER_PIN, gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}"]
+    cmd.append("automx2.server:app")
     with http_server("automx2", cmd, port, env={"AUTOMX2_CONF": str(conf)}):
         # automx2's documented way to load its example data.
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/initdb/", timeout=10) as r:
@@ -131,10 +150,10 @@ def start_servers(stack: contextlib.ExitStack, servers: list[Server], workdir: P
     mailsetup = str(Path(PYTHON).parent / "mailsetup")
     for s in servers:
         if s.name == "ours":
-            cmd = [mailsetup, "serve", "--port", str(s.port)]
+            cmd = [*SERVER_PIN, mailsetup, "serve", "--port", str(s.port)]
             stack.enter_context(http_server(s.name, cmd, s.port, env=IMAGE_ENV))
         elif s.name == "minimal":
-            cmd = [PYTHON, "-m", "benchmarks.minimal_app", "--port", str(s.port)]
+            cmd = [*SERVER_PIN, PYTHON, "-m", "benchmarks.minimal_app", "--port", str(s.port)]
             stack.enter_context(http_server(s.name, cmd, s.port))
         else:
             stack.enter_context(automx2_server(s.port, workdir))
@@ -146,7 +165,7 @@ def measure(
     """Best-of-``repeats`` wrk figures by (endpoint, server), servers interleaved."""
     results: dict[tuple[str, str], WrkResult] = {}
     for label, target in endpoints.items():
-        print(f"\n{label}: wrk -t2 -c{CONNECTIONS} -d{seconds}s, best of {repeats}", flush=True)
+        print(f"\n{label}: wrk -t{WRK_THREADS} -c{CONNECTIONS} -d{seconds}s, best of {repeats}", flush=True)
         for server in servers:
             path, body_file = target(server)
             size = len(fetch(server, path, body_file.read_bytes() if body_file else None))

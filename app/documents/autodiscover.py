@@ -139,6 +139,7 @@ class _Fields:
 
     def parse(self, body: bytes) -> None:
         parser = pyexpat.ParserCreate(namespace_separator="}")
+        parser.buffer_text = True  # one call per run of text, not one per line
         parser.StartDoctypeDeclHandler = self._refuse_dtd
         parser.EntityDeclHandler = self._refuse_entity
         parser.ExternalEntityRefHandler = self._refuse_reference
@@ -304,8 +305,13 @@ class ResponseTemplate:
     def render(self, address: EmailAddress) -> bytes:
         """The response for ``address``: the same bytes ElementTree would write."""
         parts = list(self.parts)
+        filled: dict[str, str] = {}  # the endpoints mostly share one username template
         for i in range(1, len(parts), 2):
-            parts[i] = xml_escape(address.fill(parts[i]))
+            template = parts[i]
+            login = filled.get(template)
+            if login is None:
+                login = filled[template] = xml_escape(address.fill(template))
+            parts[i] = login
         return "".join(parts).encode()
 
 

@@ -7,7 +7,6 @@ copying a pydantic model costs several times more (see benchmarks/).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +66,30 @@ class LookupAnswer:
     trace: tuple[Attempt, ...] = ()
     findings: tuple[str, ...] = ()
     alternatives: tuple[tuple[EndpointAnswer, ...], ...] = ()
+
+    def for_address(self, email: str, endpoints: tuple[EndpointAnswer, ...]) -> LookupAnswer:
+        """This answer for one address: its email and filled-in endpoints. Every field
+        named: ``dataclasses.replace`` looks the fields up each time, which cost more
+        than the rest of a lookup."""
+        return LookupAnswer(
+            email,
+            self.domain,
+            self.domain_unicode,
+            self.provider,
+            self.name,
+            self.status,
+            self.status_reason,
+            endpoints,
+            self.steps,
+            self.hints,
+            self.notes,
+            self.oauth2,
+            self.help,
+            self.source,
+            self.trace,
+            self.findings,
+            self.alternatives,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The answer as the API sends it (provider texts keyed en, zh-Hans, zh-Hant)."""
@@ -154,10 +177,13 @@ def lookup_answer(db: ProviderDB, query: str) -> LookupAnswer:
     template = _template(db.config_for(domain, normalized=True))
     if address is None:
         return template
-    endpoints = tuple(
-        EndpointAnswer(
-            e.protocol, e.host, e.port, e.security, address.fill(e.username), e.auth, e.source
+    filled: dict[str, str] = {}  # the endpoints mostly share one username template
+    endpoints = []
+    for e in template.endpoints:
+        username = filled.get(e.username)
+        if username is None:
+            username = filled[e.username] = address.fill(e.username)
+        endpoints.append(
+            EndpointAnswer(e.protocol, e.host, e.port, e.security, username, e.auth, e.source)
         )
-        for e in template.endpoints
-    )
-    return dataclasses.replace(template, email=address.address, endpoints=endpoints)
+    return template.for_address(address.address, tuple(endpoints))

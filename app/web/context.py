@@ -19,6 +19,7 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from app import metrics
+from app.logging_setup import info_direct
 
 access_log = logging.getLogger("app.access")
 
@@ -56,28 +57,18 @@ def _new_id() -> str:
 
 
 def log_request(method: str, info: RequestInfo, status: int, seconds: float) -> None:
-    """The access log line. The record is made directly: finding the caller's frame,
-    which ``Logger.info`` does first, would cost more than the rest of the line."""
-    if not access_log.isEnabledFor(logging.INFO):
-        return
+    """The access line: method, route template, status, duration and client."""
     ms = round(seconds * 1000, 1)
-    record = access_log.makeRecord(
-        access_log.name,
-        logging.INFO,
-        __file__,
-        0,
-        "%s %s %d %.1f ms",
-        (method, info.route, status, ms),
-        None,
-        extra={
-            "method": method,
-            "route": info.route,
-            "status": status,
-            "duration_ms": ms,
-            "client": info.client,
-        },
-    )
-    access_log.handle(record)
+    fields = {
+        "client": info.client,
+        "duration_ms": ms,
+        "method": method,
+        "route": info.route,
+        "status": status,
+    }
+    message = f"{method} {info.route} {status} {ms:.1f} ms"
+    if not info_direct(access_log, message, fields):
+        access_log.info(message, extra=fields)
 
 
 def route_label(scope: Scope, before: Scope) -> str:

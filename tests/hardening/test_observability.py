@@ -9,10 +9,12 @@ import re
 import httpx
 import pytest
 
+from app import logging_setup
 from app.logging_setup import JsonFormatter, RequestIdFilter, configure_logging, request_id
 from app.main import create_app
 from app.providers.db import ProviderDB
 from app.settings import Settings
+from app.web.context import RequestInfo, log_request
 from tests.hardening.conftest import MakeClient
 from tests.realservers import free_tcp_port
 
@@ -162,3 +164,91 @@ async def test_an_unhandled_error_is_logged_with_its_request_id(
     access = [rec for rec in caplog.records if getattr(rec, "status", None) == 500]
     assert access
     assert access[0].route == "/boom"  # type: ignore[attr-defined]
+
+
+def test_json_times_are_iso_8601_utc_with_microseconds() -> None:
+    formatter = JsonFormatter()
+    assert formatter._time(1700000000.123456) == "2023-11-14T22:13:20.123456+00:00"
+    assert formatter._time(1700000001.0) == "2023-11-14T22:13:21.000000+00:00"
+    assert formatter._time(1700000001.9999996) == "2023-11-14T22:13:21.999999+00:00"
+
+
+@pytest.fixture
+def json_logs(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """The service's JSON logging to the captured stderr, and nothing else on the path."""
+    root = logging.getLogger()
+    others = [h for h in root.handlers if not getattr(h, "mailsetup", False)]
+    for handler in others:  # pytest's own capturing handlers
+        root.removeHandler(handler)
+    configure_logging(Settings(log_format="json"))
+    capsys.readouterr()
+    try:
+        yield capsys
+    finally:
+        for handler in others:
+            root.addHandler(handler)
+        configure_logging(Settings())
+
+
+def test_the_direct_access_line_is_the_formatters_line(
+    json_logs: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The access line skips the LogRecord machinery when only the service's handler
+    would see it; it must be the very line that machinery would have written."""
+    info = RequestInfo("rid-1", "192.0.2.7", False, "/mail/config-v1.1.xml")
+    monkeypatch.setattr(logging_setup.time, "time", lambda: 1700000000.5)
+    token = request_id.set(info.id)
+    try:
+        log_request("GET", info, 200, 0.00042)
+    finally:
+        request_id.reset(token)
+    direct = json_logs.readouterr().err
+    # The same line through a LogRecord, as any other handler would get it.
+    record = logging.getLogger("app.access").makeRecord(
+        "app.access",
+        logging.INFO,
+        __file__,
+        1,
+        "GET /mail/config-v1.1.xml 200 0.4 ms",
+        (),
+        None,
+        extra={
+            "method": "GET",
+            "route": info.route,
+            "status": 200,
+            "duration_ms": 0.4,
+            "client": info.client,
+            "request_id": info.id,
+        },
+    )
+    record.created = 1700000000.5
+    assert direct == JsonFormatter().format(record) + "\n"
+    assert json.loads(direct)["request_id"] == "rid-1"
+
+
+def test_another_handler_gets_real_access_records(
+    json_logs: pytest.CaptureFixture[str],
+) -> None:
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    keep = Keep()
+    access = logging.getLogger("app.access")
+    access.addHandler(keep)
+    try:
+        log_request("GET", RequestInfo("rid-2", "192.0.2.8", False, "/healthz"), 200, 0.001)
+    finally:
+        access.removeHandler(keep)
+    assert [(r.getMessage(), r.route) for r in seen] == [("GET /healthz 200 1.0 ms", "/healthz")]  # type: ignore[attr-defined]
+    lines = json_logs.readouterr().err.splitlines()
+    assert len(lines) == 1  # the service's handler wrote it once, through the record
+    assert json.loads(lines[0])["route"] == "/healthz"
+
+
+def test_no_access_line_below_the_log_level(json_logs: pytest.CaptureFixture[str]) -> None:
+    configure_logging(Settings(log_format="json", log_level="warning"))
+    log_request("GET", RequestInfo("rid-3", "192.0.2.9", False, "/healthz"), 200, 0.001)
+    assert json_logs.readouterr().err == ""

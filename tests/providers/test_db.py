@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from app.errors import InvalidAddress, UnknownDomain
-from app.models import Protocol, Status
+from app.models import Attempt, Protocol, Source, Status
 from app.providers.db import ProviderDB
-from app.providers.lookup import lookup_answer
+from app.providers.lookup import answer_from_config, lookup_answer
 from app.providers.schema import ProviderRecord
 from tests.sample_data import provider_toml
 
@@ -104,3 +106,31 @@ def test_search_any_language_and_filters(db: ProviderDB) -> None:
         for r in db.search(protocol=Protocol.POP3)
     )
     assert all(r.status is Status.PREPARATION for r in db.search(status=Status.PREPARATION))
+
+
+def test_an_address_answer_is_the_domain_answer_with_its_usernames(db: ProviderDB) -> None:
+    """``for_address`` names every field itself; it must keep all but the two it sets."""
+    for domain in ("qq.com", "gmail.com", "163.com", "outlook.com"):
+        template = lookup_answer(db, domain)
+        answer = lookup_answer(db, f"Some.One@{domain}")
+        expected = dataclasses.replace(template, email=answer.email, endpoints=answer.endpoints)
+        assert answer == expected
+        assert answer.email == f"Some.One@{domain}"
+        assert all("%" not in e.username for e in answer.endpoints)
+        assert [dataclasses.replace(e, username="") for e in answer.endpoints] == [
+            dataclasses.replace(e, username="") for e in template.endpoints
+        ]
+
+
+def test_for_address_keeps_every_field(db: ProviderDB) -> None:
+    config = db.config_for("qq.com")
+    attempt = Attempt(source=Source.DATABASE, target="qq.com", ok=True, duration_ms=1.0)
+    full = answer_from_config(
+        config,
+        None,
+        trace=(attempt,),
+        findings=("a finding",),
+        alternatives=(db.config_for("163.com"),),
+    )
+    copied = full.for_address("a@qq.com", full.endpoints[:1])
+    assert copied == dataclasses.replace(full, email="a@qq.com", endpoints=full.endpoints[:1])
