@@ -13,6 +13,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import TypeAdapter
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
 from app.discovery.pipeline import Discovery
@@ -125,9 +126,33 @@ async def _open_state(settings: Settings, db: ProviderDB) -> AsyncIterator[AppSt
         )
 
 
-def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None) -> FastAPI:
+class Service(FastAPI):
+    """The FastAPI app behind the edge (:mod:`app.web.edge`): every HTTP request passes
+    the edge first, and FastAPI's own layers after it, so that a 500 from FastAPI's
+    error handler gets the security headers and request id too. The hot routes
+    (:mod:`app.web.hotpath`) are answered between the two."""
+
+    edge: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.edge is not None:
+            scope["app"] = self
+            await self.edge(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def behind_edge(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI itself, for the edge to call."""
+        await super().__call__(scope, receive, send)
+
+
+def create_app(
+    settings: Settings | None = None, *, db: ProviderDB | None = None, hot_routes: bool = True
+) -> Service:
     """Build the app. The provider database loads once, when the app starts,
     unless an already loaded ``db`` is given (tests and benchmarks share one).
+    ``hot_routes=False`` sends the hot routes through FastAPI's router too (tests
+    compare the two).
     """
     settings = settings or get_settings()
     configure_logging(settings)
@@ -144,7 +169,7 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
             app.state.mailsetup = state
             yield
 
-    app = FastAPI(
+    app = Service(
         title="mailsetup",
         version=__version__,
         description="Mail account settings, discovery, live tests and client configuration.",
@@ -167,8 +192,9 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
     app.include_router(i18n.router)
     app.include_router(learn.router)
     app.include_router(pages.router)
-    # Innermost first: each add_middleware wraps everything added before it.
-    hot = hot_table([*wellknown.router.routes, *clientconfig.router.routes], HOT_ENDPOINTS)
-    app.add_middleware(HotRoutes, table=hot, handlers=app.exception_handlers)
-    app.add_middleware(Edge, settings=settings)
+    inner: ASGIApp = app.behind_edge
+    if hot_routes:
+        hot = hot_table([*wellknown.router.routes, *clientconfig.router.routes], HOT_ENDPOINTS)
+        inner = HotRoutes(inner, table=hot, handlers=app.exception_handlers)
+    app.edge = Edge(inner, settings)
     return app

@@ -1,8 +1,10 @@
 """Answer "how do I set up this address?" from the provider database.
 
-The answers are frozen dataclasses, not pydantic models: they are built from an
-already validated AccountConfig, and a lookup sits on the hot path, where
-copying a pydantic model costs several times more (see benchmarks/).
+The answers are dataclasses, not pydantic models: they are built from an already
+validated AccountConfig, and a lookup sits on the hot path, where copying a
+pydantic model costs several times more (see benchmarks/). They are not frozen
+either (a frozen dataclass is five times slower to make), but they are values:
+a domain's answer is built once and shared, so nothing may change one.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from app.models import (
 from app.providers.db import ProviderDB
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EndpointAnswer:
     """A server with the username filled in for the address asked about."""
 
@@ -45,7 +47,7 @@ class EndpointAnswer:
     source: Source
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LookupAnswer:
     """The settings for one address or domain, in order of preference."""
 

@@ -158,6 +158,10 @@ async def test_an_unhandled_error_is_logged_with_its_request_id(
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             r = await c.get("/boom", headers={"X-Request-ID": "trace-me"})
     assert r.status_code == 500
+    # FastAPI's error handler answers inside the edge: the 500 is labelled like the rest.
+    assert r.headers["x-request-id"] == "trace-me"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     errors = [rec for rec in caplog.records if rec.name == "app.access" and rec.exc_info]
     assert errors
     assert errors[0].request_id == "trace-me"  # type: ignore[attr-defined]

@@ -46,8 +46,7 @@ def _timeless(body: bytes) -> bytes:
 
 async def _clients(settings: Settings, db: ProviderDB) -> AsyncIterator[list[httpx.AsyncClient]]:
     fast = create_app(settings, db=db)
-    slow = create_app(settings, db=db)
-    slow.user_middleware = [m for m in slow.user_middleware if m.cls is not HotRoutes]
+    slow = create_app(settings, db=db, hot_routes=False)
     async with fast.router.lifespan_context(fast), slow.router.lifespan_context(slow):
         clients = [
             httpx.AsyncClient(transport=httpx.ASGITransport(app=a), base_url="http://x.test")
