@@ -27,7 +27,7 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from app.errors import InvalidAddress, MailsetupError
-from app.models import AccountConfig, AuthMethod, EmailAddress, Protocol, Security, ServerEndpoint
+from app.models import AccountConfig, AuthMethod, EmailAddress, Protocol, Security
 
 REQUEST_NS = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
 MOBILESYNC_REQUEST_NS = (
@@ -229,20 +229,6 @@ def _serialise(root: ET.Element) -> bytes:
     ET.indent(root)
     body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return body + b"\n"
-
-
-def _protocol(account: ET.Element, endpoint: ServerEndpoint, address: EmailAddress) -> None:
-    proto = ET.SubElement(account, "Protocol")
-    _text(proto, "Type", PROTOCOL_TYPE[endpoint.protocol])
-    _text(proto, "Server", endpoint.host)
-    _text(proto, "Port", str(endpoint.port))
-    _text(proto, "LoginName", address.fill(endpoint.username))
-    _text(proto, "DomainRequired", "off")
-    _text(proto, "SPA", "off")
-    _text(proto, "SSL", "off" if endpoint.security is Security.NONE else "on")
-    _text(proto, "Encryption", ENCRYPTION[endpoint.security])
-    no_auth = endpoint.auth == (AuthMethod.NONE,)
-    _text(proto, "AuthRequired", "off" if no_auth else "on")
 
 
 _RESPONSE_HEAD = (

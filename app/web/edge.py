@@ -45,7 +45,8 @@ from app.web.security import (
 
 
 class Edge:
-    """ASGI middleware, outermost of ours: see the module's docstring."""
+    """ASGI middleware in front of the whole app (:class:`app.main.Service`): see the
+    module's docstring."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app

@@ -2,11 +2,12 @@
 
 Mail clients ask for autoconfig and Autodiscover far more often than people use
 the site, and for those answers FastAPI's routing and parameter solving cost
-more than the answer itself. :class:`HotRoutes`, the innermost middleware, looks
-the request's method and path up in a dict and calls the route's endpoint
-directly. The routes stay registered with FastAPI (the OpenAPI document lists
-them), and the endpoint is the same function either way; a hot endpoint takes
-only the :class:`~starlette.requests.Request` and reads its parameters itself.
+more than the answer itself. :class:`HotRoutes`, between the edge and FastAPI
+(:class:`app.main.Service`), looks the request's method and path up in a dict and
+calls the route's endpoint directly. The routes stay registered with FastAPI
+(the OpenAPI document lists them), and the endpoint is the same function either
+way; a hot endpoint takes only the :class:`~starlette.requests.Request` and
+reads its parameters itself.
 Exceptions go to the app's exception handlers, as FastAPI would send them.
 """
 
