@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
+from starlette.responses import Response
 
 from app.discovery.pipeline import Discoverer
 from app.documents.autodiscover import ResponseTemplate
+from app.documents.mozilla import CONTENT_TYPE as AUTOCONFIG_TYPE
 from app.documents.mozilla import render_autoconfig
 from app.models import AccountConfig, Source
 from app.providers.db import ProviderDB
@@ -19,17 +21,43 @@ from app.ratelimit import RateLimiter
 from app.settings import Settings
 from app.web.security import CsrfSigner
 
+# Autoconfig documents are the same for an hour; Host may name the domain (no address).
+AUTOCONFIG_HEADERS = {"Cache-Control": "public, max-age=3600", "Vary": "Host"}
+
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered document with its strong ETag."""
+    """A rendered document with its strong ETag, and its 200 response's headers
+    (``media_type`` and ``extra``, with the ETag and length) encoded once."""
 
     body: bytes
     etag: str
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
     @classmethod
-    def of(cls, body: bytes) -> Rendered:
-        return cls(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+    def of(
+        cls, body: bytes, media_type: str = "", extra: Mapping[str, str] | None = None
+    ) -> Rendered:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        fields = {"content-type": media_type, "content-length": str(len(body)), "etag": etag}
+        fields.update({k.lower(): v for k, v in (extra or {}).items()})
+        headers = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in fields.items() if v)
+        return cls(body, etag, headers)
+
+    def response(self) -> Response:
+        """The 200 response, without encoding its headers again."""
+        return PreparedResponse(self.body, self.headers)
+
+
+class PreparedResponse(Response):
+    """A response whose body and encoded headers are ready: made per request for the
+    documents served most, where Starlette's header encoding was a tenth of the work."""
+
+    def __init__(self, body: bytes, headers: tuple[tuple[bytes, bytes], ...]) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = list(headers)  # the edge appends to a response's own list
 
 
 @dataclass
@@ -55,7 +83,8 @@ class AppState:
         key = (config.provider_id, None if config.domains else config.domain)
         found = self._autoconfig.get(key)
         if found is None:
-            found = self._autoconfig[key] = Rendered.of(render_autoconfig(config))
+            body = render_autoconfig(config)
+            found = self._autoconfig[key] = Rendered.of(body, AUTOCONFIG_TYPE, AUTOCONFIG_HEADERS)
         return found
 
     def autodiscover(self, config: AccountConfig) -> ResponseTemplate:

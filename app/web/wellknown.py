@@ -11,16 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from app.documents.mozilla import CONTENT_TYPE
 from app.errors import InvalidAddress, UnknownDomain
 from app.hostnames import normalize_domain
 from app.models import Status
 from app.web.deps import StateDep, state_of
-from app.web.state import AppState
+from app.web.state import AUTOCONFIG_HEADERS, AppState
 
 router = APIRouter(tags=["autoconfig"])
 
-CACHE_CONTROL = "public, max-age=3600"
 MAX_ADDRESS = 320
 MAX_IF_NONE_MATCH = 1024
 
@@ -49,10 +47,9 @@ def _autoconfig(state: AppState, domain: str, if_none_match: str | None) -> Resp
         reason = config.status_reason.en if config.status_reason else "retired"
         return PlainTextResponse(f"{domain} no longer offers mail: {reason}\n", status_code=404)
     doc = state.autoconfig(config)
-    headers = {"ETag": doc.etag, "Cache-Control": CACHE_CONTROL, "Vary": "Host"}
     if _etag_matches(if_none_match, doc.etag):
-        return Response(status_code=304, headers=headers)
-    return Response(doc.body, media_type=CONTENT_TYPE, headers=headers)
+        return Response(status_code=304, headers={"ETag": doc.etag, **AUTOCONFIG_HEADERS})
+    return doc.response()
 
 
 def _bad_request(exc: InvalidAddress) -> Response:

@@ -110,6 +110,13 @@ async def test_etag_and_304(client: httpx.AsyncClient) -> None:
         assert cached.headers["etag"] == etag
     fresh = await client.get("/v1.1/qq.com", headers={"If-None-Match": '"stale"'})
     assert fresh.status_code == 200
+    # The 200's headers are encoded once per document (app.web.state.Rendered).
+    assert fresh.headers.get_list("content-length") == [str(len(fresh.content))]
+    assert fresh.headers["content-type"] == "text/xml; charset=utf-8"
+    assert (fresh.headers["etag"], fresh.headers["vary"]) == (etag, "Host")
+    assert cached.headers["vary"] == "Host"
+    other = await client.get("/v1.1/163.com")
+    assert other.headers["content-length"] == str(len(other.content)) != str(len(fresh.content))
 
 
 async def test_unknown_and_retired_get_404(data_dir_factory, client_for) -> None:  # type: ignore[no-untyped-def]
