@@ -7,6 +7,7 @@ the ``Host`` header: ``autoconfig.example.com:8443`` means ``example.com``.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import PlainTextResponse
@@ -75,6 +76,18 @@ _PARAMETERS = [
 ]
 
 
+def _query_value(query: bytes, name: str) -> str | None:
+    """The last value of ``name`` in ``query``, read as Starlette's ``query_params``
+    reads it, without building the whole multi-dict (a tenth of this route's work)."""
+    if not query:
+        return None
+    found = None
+    for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if key == name:
+            found = value
+    return found
+
+
 @router.get(
     "/mail/config-v1.1.xml", response_class=Response, openapi_extra={"parameters": _PARAMETERS}
 )
@@ -85,7 +98,7 @@ _PARAMETERS = [
 )
 async def autoconfig(request: Request) -> Response:
     """Autoconfig for the address's domain, or for the Host header's domain."""
-    emailaddress = request.query_params.get("emailaddress")
+    emailaddress = _query_value(request.scope["query_string"], "emailaddress")
     if_none_match = request.headers.get("if-none-match")
     if (emailaddress and len(emailaddress) > MAX_ADDRESS) or (
         if_none_match and len(if_none_match) > MAX_IF_NONE_MATCH

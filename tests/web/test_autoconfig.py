@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import tomllib
+from urllib.parse import quote_plus
 
 import httpx
 import pytest
 from defusedxml import ElementTree
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.datastructures import QueryParams
 
 from app.documents.mozilla import SOCKET_TYPE, authentication_values, render_autoconfig
 from app.providers.db import ProviderDB, to_account_config
 from app.providers.schema import ProviderRecord
+from app.web.wellknown import _query_value
 from tests.sample_data import provider_toml
 from tests.thunderbird import Rejected, thunderbird_reads
 
@@ -197,3 +202,21 @@ def test_every_provider_document_is_read_by_thunderbird(db: ProviderDB) -> None:
         for server, endpoint in zip(servers, expected, strict=True):
             values = authentication_values(endpoint)
             assert server.auth in values, rec.id
+
+
+@given(
+    st.lists(
+        st.sampled_from(["emailaddress", "EmailAddress", "email%61ddress", "x", ""]), max_size=4
+    ),
+    st.lists(st.text(max_size=12), max_size=4),
+    st.sampled_from(["=", "", "=="]),
+)
+def test_the_address_parameter_is_read_as_starlette_reads_it(
+    names: list[str], values: list[str], joiner: str
+) -> None:
+    pairs = [
+        f"{n}{joiner}{quote_plus(v) if i % 2 else v}"
+        for i, (n, v) in enumerate(zip(names, values, strict=False))
+    ]
+    query = "&".join(pairs).encode("utf-8", "surrogatepass")
+    assert _query_value(query, "emailaddress") == QueryParams(query).get("emailaddress")
