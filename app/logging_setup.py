@@ -146,9 +146,10 @@ def info_direct(logger: logging.Logger, message: str, extras: dict[str, Any]) ->
     without making and dispatching a LogRecord: the access line of every request,
     where that machinery cost more than the rest of serving a small document.
 
-    Returns False, writing nothing, unless the logger is enabled for INFO and the
-    service's JSON handler is the only one its records would reach (as in production;
-    a test's capturing handler, for one, gets real records); the caller then logs as usual.
+    Returns True when done: written, or below the logger's level. Returns False,
+    writing nothing, unless the service's JSON handler is the only one the logger's
+    records would reach (as in production; a test's capturing handler, for one, gets
+    real records); the caller then logs as usual.
     """
     if not logger.isEnabledFor(logging.INFO):
         return True  # nothing to write, as logging would write nothing

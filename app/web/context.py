@@ -29,7 +29,7 @@ REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 @dataclass
 class RequestInfo:
-    """What the middlewares learn about a request; ``route`` is the route template."""
+    """What the edge learns about a request; ``route`` is the route template."""
 
     id: str
     client: str

@@ -45,7 +45,7 @@ CSP = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 HSTS = "max-age=31536000"
-STATE_HTTPS = "mailsetup.https"  # set in the scope's state by app.web.context
+STATE_HTTPS = "mailsetup.https"  # set in the scope's state by app.web.edge
 STATE_CSRF_TOKEN = "mailsetup.csrf_token"  # noqa: S105 - a state key, not a secret
 STATE_CSRF_COOKIE = "mailsetup.csrf_set_cookie"
 CSRF_FIELD = "csrf_token"
