@@ -12,6 +12,8 @@ Servers, all on 127.0.0.1 and all started before the first run:
   address the per-client limits would answer 429 after the first minute's worth;
 - ``minimal``: ``benchmarks/minimal_app.py`` (a constant 1 KB document) under
   uvicorn with the same ``SERVER_OPTIONS``;
+- ``ours-quiet``: ours at ``MAILSETUP_LOG_LEVEL=warning`` (no access lines), for
+  information: what the one JSON line a request costs;
 - ``automx2``: automx2 with its own example data (``GET /initdb/``) in a SQLite
   file, served by gunicorn with 2 sync workers, from its separate venv
   (``benchmarks/.venv-automx2``, made by ``run_all``); it is asked about
@@ -53,6 +55,7 @@ CONNECTIONS = 32
 AUTOMX2_VENV = Path(os.environ.get("BENCH_AUTOMX2_VENV", BENCH_DIR / ".venv-automx2"))
 WRK_LUA = BENCH_DIR / "wrk.lua"
 IMAGE_ENV = {"MAILSETUP_LOG_FORMAT": "json"}  # what the Dockerfile sets
+QUIET_ENV = {"MAILSETUP_LOG_LEVEL": "warning"}  # no access lines: for information
 
 AUTODISCOVER_REQUEST = """<?xml version="1.0" encoding="utf-8"?>
 <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">
@@ -153,9 +156,10 @@ def automx2_server(port: int, workdir: Path, *, pinned: bool) -> Iterator[None]:
 def start_servers(stack: contextlib.ExitStack, servers: list[Server], workdir: Path) -> None:
     mailsetup = str(Path(PYTHON).parent / "mailsetup")
     for s in servers:
-        if s.name == "ours":
+        if s.name in ("ours", "ours-quiet"):
             cmd = [*SERVER_PIN, mailsetup, "serve", "--port", str(s.port)]
-            stack.enter_context(http_server(s.name, cmd, s.port, env=IMAGE_ENV))
+            env = IMAGE_ENV if s.name == "ours" else {**IMAGE_ENV, **QUIET_ENV}
+            stack.enter_context(http_server(s.name, cmd, s.port, env=env))
         elif s.name == "minimal":
             cmd = [*SERVER_PIN, PYTHON, "-m", "benchmarks.minimal_app", "--port", str(s.port)]
             stack.enter_context(http_server(s.name, cmd, s.port))
@@ -213,6 +217,7 @@ def main() -> int:
     servers = [
         Server("ours", free_port(), qq, b"imap.qq.com"),
         Server("minimal", free_port(), qq, b"clientConfig"),
+        Server("ours-quiet", free_port(), qq, b"imap.qq.com"),
     ]
     if have_automx2:
         servers.append(Server("automx2", free_port(), example, b"example.com"))
@@ -257,6 +262,8 @@ def report(rows: Rows, results: Rounds, have_automx2: bool) -> None:
             rows.add(
                 f"{label} ours / automx2", ">= 5x", f"no automx2 venv at {AUTOMX2_VENV}", "SKIP"
             )
+        quiet = ratio(results[(label, "ours-quiet")], results[(label, "minimal")])
+        rows.add(f"{label} ours without access lines / minimal", "-", f"{quiet:.0%}", "INFO")
         if (label, "automx2-free") in results:
             times = ratio(ours, results[(label, "automx2-free")])
             rows.add(f"{label} ours / automx2 on every CPU", "-", f"{times:.1f}x", "INFO")
