@@ -11,6 +11,7 @@ worker's values. Without it, each process exposes only its own.
 
 from __future__ import annotations
 
+import functools
 import os
 
 from prometheus_client import (
@@ -70,19 +71,17 @@ SHARED_STATE_ERRORS = Counter(
 )
 
 
-# The labelled children of a (route, method, status): looked up once, not per request.
-# Bounded: routes are templates, methods a fixed set (else OTHER), statuses three digits.
-_request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+# Labelled children are looked up once, not per request. The caches are bounded:
+# routes are templates, methods a fixed set (else OTHER), statuses three digits.
+@functools.cache
+def _request_children(route: str, method: str, status: int) -> tuple[Counter, Histogram]:
+    return REQUESTS.labels(route, method, str(status)), REQUEST_SECONDS.labels(route)
 
 
 def request_done(route: str, method: str, status: int, seconds: float) -> None:
-    key = (route, method if method in METHODS else "OTHER", status)
-    children = _request_children.get(key)
-    if children is None:
-        children = (REQUESTS.labels(route, key[1], str(status)), REQUEST_SECONDS.labels(route))
-        _request_children[key] = children
-    children[0].inc()
-    children[1].observe(seconds)
+    count, duration = _request_children(route, method if method in METHODS else "OTHER", status)
+    count.inc()
+    duration.observe(seconds)
 
 
 def tested(protocol: str, ok: bool, seconds: float, findings: list[tuple[str, str]]) -> None:
@@ -93,15 +92,13 @@ def tested(protocol: str, ok: bool, seconds: float, findings: list[tuple[str, st
         TEST_FINDINGS.labels(code, severity).inc()
 
 
-_discovery_children: dict[tuple[str | None, bool], Counter] = {}  # sources x 2: bounded
+@functools.cache  # sources x cached: bounded
+def _discovery_child(source: str | None, cached: bool) -> Counter:
+    return DISCOVERIES.labels(source or "none", str(cached).lower())
 
 
 def discovered(source: str | None, cached: bool) -> None:
-    child = _discovery_children.get((source, cached))
-    if child is None:
-        child = DISCOVERIES.labels(source or "none", str(cached).lower())
-        _discovery_children[(source, cached)] = child
-    child.inc()
+    _discovery_child(source, cached).inc()
 
 
 def rate_limited(limit: str) -> None:

@@ -25,7 +25,7 @@ from app.errors import InvalidAddress
 from app.models import AccountConfig, EmailAddress, Status
 from app.settings import Settings
 from app.web.deps import DiscovererDep, SettingsDep, StateDep, state_of
-from app.web.state import PreparedResponse
+from app.web.hotpath import PreparedResponse
 from app.web.templating import current_lang, translations
 from app.web.throttle import DiscoveryLimit, limit_discovery
 
@@ -47,9 +47,8 @@ _XML_TYPE = (b"content-type", ad.CONTENT_TYPE.encode())
 
 
 def _xml(body: bytes, status: int = 200) -> Response:
-    if status != 200:
-        return Response(body, status_code=status, media_type=ad.CONTENT_TYPE)
-    return PreparedResponse(body, (_XML_TYPE, (b"content-length", str(len(body)).encode())))
+    length = (b"content-length", str(len(body)).encode())
+    return PreparedResponse(body, (_XML_TYPE, length), status)
 
 
 async def _read_capped(request: Request, limit: int) -> bytes | None:

@@ -104,3 +104,16 @@ class HotRoutes:
                 handler: Handler = self.handlers[cls]
                 return handler
         return None
+
+
+class PreparedResponse(Response):
+    """A response whose body and encoded headers are ready: made per request for the
+    documents served most, where Starlette's header encoding was a tenth of the work."""
+
+    def __init__(
+        self, body: bytes, headers: Iterable[tuple[bytes, bytes]], status_code: int = 200
+    ) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = list(headers)  # the edge appends to a response's own list

@@ -67,8 +67,7 @@ def client_address(request: Request) -> str:
 
 async def limit_discovery(request: Request, state: StateDep) -> None:
     """Count a lookup, setup page, autodiscover request or profile against the client."""
-    if state.limiter.enabled:
-        await state.limiter.hit(Limit.DISCOVERY, client_key(client_address(request)))
+    await state.limiter.hit(Limit.DISCOVERY, client_key(client_address(request)))
 
 
 @dataclass(frozen=True)
