@@ -14,7 +14,8 @@ the builtin that callers would naturally catch::
         ├── ProbeConnectError(ConnectionError)  refused, reset or closed by the peer
         ├── ProbeTimeout(TimeoutError)          a step or the whole probe ran out of time
         ├── ProbeTLSError(OSError)              the TLS handshake failed
-        └── ProtocolViolation(ValueError)       the peer broke the protocol or a size cap
+        ├── ProtocolViolation(ValueError)       the peer broke the protocol or a size cap
+        └── UnsafeCommand(ValueError)           a command would carry CR, LF or NUL
 
 Low-level errors are translated where they happen, naming host and port, and
 chained with ``from exc``.
@@ -86,3 +87,8 @@ class ProbeTLSError(ProbeError, OSError):
 
 class ProtocolViolation(ProbeError, ValueError):
     """The peer broke the protocol, or sent more than a size cap allows."""
+
+
+class UnsafeCommand(ProbeError, ValueError):
+    """A command line to send holds CR, LF or NUL, which would end or split it;
+    nothing was sent."""

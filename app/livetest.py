@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 
 from app.discovery.pipeline import Discoverer
 from app.discovery.service import resolve
@@ -18,8 +20,29 @@ from app.probe.guard import parse_ip_literal
 from app.probe.report import ProbeResult
 from app.probe.runner import Event, ReportEvent, ResultEvent, Target, run_tests
 from app.settings import Settings
+from app.untrusted import CONTROL_MESSAGE, ENCODING_MESSAGE, has_control, is_utf8
 
 MAX_SERVERS = 10
+
+
+def _text(value: str) -> str:
+    """A field bound for a mail command: no controls, nothing UTF-8 cannot encode.
+    The message names the problem, never the value (it may be a password)."""
+    if not is_utf8(value):
+        raise PydanticCustomError("unicode_text", ENCODING_MESSAGE)
+    if has_control(value):
+        raise PydanticCustomError("control_character", CONTROL_MESSAGE)
+    return value
+
+
+def _secret(value: SecretStr) -> SecretStr:
+    _text(value.get_secret_value())
+    return value
+
+
+# The credential fields of a live test, wherever they come from (API, form, CLI).
+CommandText = Annotated[str, AfterValidator(_text)]
+CommandSecret = Annotated[SecretStr, AfterValidator(_secret)]
 
 
 class ServerSpec(BaseModel):
@@ -32,23 +55,64 @@ class ServerSpec(BaseModel):
     port: Annotated[int, Field(ge=1, le=65535)]
     security: Security
 
+    IPV6_EXAMPLE: ClassVar[str] = "imap:[2001:db8::1]:993:tls"
+
+    @staticmethod
+    def _is_ipv6(text: str) -> bool:
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            return False
+        return True
+
     @field_validator("host")
     @classmethod
     def _host(cls, value: str) -> str:
         value = value.strip().lower().rstrip(".")
+        if value.startswith("[") or value.endswith("]"):  # RFC 3986 IP-literal: IPv6 only
+            inner = value.removeprefix("[").removesuffix("]")
+            if not (value.startswith("[") and value.endswith("]")) or not cls._is_ipv6(inner):
+                raise ValueError("brackets hold an IPv6 address only, such as [2001:db8::1]")
+            return inner
         if parse_ip_literal(value) is None and not is_hostname(value):
             raise ValueError("must be a host name such as imap.example.com, or an IP address")
         return value
 
     @classmethod
     def parse(cls, text: str) -> ServerSpec:
-        """``protocol:host:port:security``, e.g. ``imap:imap.qq.com:993:tls``."""
-        parts = text.strip().split(":")
-        if len(parts) != 4:
+        """``protocol:host:port:security``, e.g. ``imap:imap.qq.com:993:tls``; an IPv6
+        host in brackets (RFC 3986 section 3.2.2), e.g. ``imap:[2001:db8::1]:993:tls``."""
+        protocol, _, rest = text.strip().partition(":")
+        if rest.startswith("["):
+            inner, bracket, tail = rest[1:].partition("]")
+            if not bracket:
+                raise ValueError(f"{text!r}: the '[' has no ']', e.g. {cls.IPV6_EXAMPLE}")
+            if not cls._is_ipv6(inner):
+                raise ValueError(
+                    f"{text!r}: {inner!r} in brackets is not an IPv6 address, "
+                    f"e.g. {cls.IPV6_EXAMPLE}"
+                )
+            if not tail.startswith(":"):
+                raise ValueError(
+                    f"{text!r}: write ':' and the port after ']', e.g. {cls.IPV6_EXAMPLE}"
+                )
+            host = f"[{inner}]"
+            parts = tail[1:].split(":")
+        else:
+            host, _, rest = rest.partition(":")
+            parts = rest.split(":")
+            if len(parts) > 2 and cls._is_ipv6(":".join([host, *parts[:-2]])):
+                address = ":".join([host, *parts[:-2]])
+                raise ValueError(
+                    f"{text!r}: write the IPv6 address {address!r} in brackets, "
+                    f"e.g. {cls.IPV6_EXAMPLE}"
+                )
+        if not protocol or not host or len(parts) != 2:
             raise ValueError(
-                f"{text!r}: write protocol:host:port:security, e.g. imap:imap.qq.com:993:tls"
+                f"{text!r}: write protocol:host:port:security, "
+                f"e.g. imap:imap.qq.com:993:tls or {cls.IPV6_EXAMPLE}"
             )
-        protocol, host, port, security = parts
+        port, security = parts
         if not port.isdigit():
             raise ValueError(f"{text!r}: the port must be a number")
         return cls.model_validate(

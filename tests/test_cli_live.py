@@ -79,6 +79,18 @@ def test_bad_server_spec_and_no_password() -> None:
     assert "no password given" in empty.output
 
 
+def test_credentials_with_control_characters_are_refused() -> None:
+    spec = ["--server", "pop3:192.0.2.1:995:tls"]  # never reached: refused before
+    tabbed = CliRunner().invoke(cli, ["test", ALICE, *spec], input="pass\tword\n")
+    assert tabbed.exit_code == 2
+    assert "the password must not contain control characters" in tabbed.output
+    assert "pass" not in tabbed.output.replace("password", "")
+    user = CliRunner().invoke(cli, ["test", ALICE, *spec, "--username", "a\rDELE 1"], input="pw\n")
+    assert user.exit_code == 2
+    assert "the username must not contain control characters" in user.output
+    assert "DELE" not in user.output
+
+
 def test_password_is_not_an_option() -> None:
     result = CliRunner().invoke(cli, ["test", ALICE, "--password", "secret"])
     assert result.exit_code == 2

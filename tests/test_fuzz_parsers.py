@@ -10,6 +10,7 @@ import base64
 import contextlib
 import string
 
+import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +43,9 @@ PARSERS = settings(max_examples=200, deadline=None, derandomize=True)
 
 # Server lines: any text without line breaks (the session splits on CRLF).
 LINE = st.text(st.characters(blacklist_characters="\r\n"), max_size=120)
+CONTROLS = "".join(map(chr, [*range(0x20), 0x7F]))  # C0 and DEL: never in a command argument
+# What a login name or password may be: any text UTF-8 can carry, without C0 or DEL.
+CREDENTIAL = st.characters(codec="utf-8", exclude_characters=CONTROLS)
 WORD = st.text(string.ascii_letters + string.digits + "-=+.", min_size=1, max_size=12)
 ATEXT = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"  # RFC 5322 atext
 ATOM = st.text(ATEXT, min_size=1, max_size=10)
@@ -117,7 +121,13 @@ def test_imap_quoting_round_trips(value: str) -> None:
 
 
 @PARSERS
-@given(st.lists(st.tuples(st.text(min_size=1, max_size=30), st.booleans()), min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.tuples(st.text(CREDENTIAL, min_size=1, max_size=30), st.booleans()),
+        min_size=1,
+        max_size=3,
+    )
+)
 @example([("leaky@mail.test", False), ('pa"ss wörd密码', True)])
 def test_imap_commands_send_every_argument_and_show_no_secret(
     args: list[tuple[str, bool]],
@@ -133,6 +143,22 @@ def test_imap_commands_send_every_argument_and_show_no_secret(
     for line in lines:
         for secret in secrets:
             assert secret not in line.shown
+
+
+@PARSERS
+@given(st.text(CREDENTIAL, max_size=20), st.sampled_from(CONTROLS), st.text(max_size=20))
+def test_no_command_argument_carries_a_control_character(
+    before: str, control: str, after: str
+) -> None:
+    value = before + control + after
+    for args in ([(value, False)], [("user", False), (value, True)]):
+        with pytest.raises(ValueError, match="control character"):
+            imap_command("a1", "LOGIN", args)
+    for mechanism in ("PLAIN", "LOGIN"):
+        with pytest.raises(ValueError, match="control character"):
+            SaslClient(mechanism, value, "password")
+        with pytest.raises(ValueError, match="control character"):
+            SaslClient(mechanism, "user", value)
 
 
 @PARSERS
@@ -204,7 +230,11 @@ def test_ehlo_keywords_round_trip(extensions: list[tuple[str, str]]) -> None:
 
 
 @PARSERS
-@given(st.sampled_from(["PLAIN", "LOGIN"]), st.text(min_size=1, max_size=30), st.text(min_size=3))
+@given(
+    st.sampled_from(["PLAIN", "LOGIN"]),
+    st.text(CREDENTIAL, min_size=1, max_size=30),
+    st.text(CREDENTIAL, min_size=3),
+)
 @example("PLAIN", "leaky@mail.test", 'pa"ss wörd密码')
 def test_sasl_payloads_carry_the_credentials_and_show_none(
     mechanism: str, username: str, password: str

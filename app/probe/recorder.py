@@ -1,5 +1,13 @@
 """The bookkeeping under :class:`app.probe.session.LineSession`: the transcript,
-the steps with their time limits, secret scrubbing, and why a step failed."""
+the steps with their time limits, secret scrubbing, and why a step failed.
+
+Scrubbing: client lines that carry a secret are built redacted
+(:class:`app.probe.wire.ClientLine`). Server text is kept as sent for the
+dialogue to parse, and whatever leaves the session (the transcript, the steps
+as they end, and through :mod:`app.probe.tester` the result) goes through
+:meth:`StepRecorder.scrub`, which withholds a whole line that repeats any
+piece of the password.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +19,14 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from app.errors import ProbeError, ProbeTimeout
-from app.probe.report import REDACTED, Direction, Reason, StepResult, TranscriptEntry
+from app.probe.report import Direction, Reason, StepResult, TranscriptEntry
+from app.probe.wire.base import b64
 
 # Transcript lines keep the logger they had before this module was split off the session.
 log = logging.getLogger("app.probe.session")
+
+SECRET_PIECE = 4  # a server line holding this many characters of a password in a row ...
+WITHHELD = "[line withheld: it repeated part of your password]"  # ... is shown as this
 _E = TypeVar("_E", bound=ProbeError)
 
 
@@ -50,7 +62,9 @@ class StepRecorder:
         self.steps: list[StepResult] = []
         self.reason: Reason | None = None  # why the last step failed
         self.failed_step: str | None = None
-        self._secrets = {s for s in secrets if s}
+        self._passwords = tuple(s for s in secrets if s)  # any piece of these gives away
+        # Payloads built from them (SASL base64, digests), whole; base64 from the start.
+        self._derived = {b64(s.encode()).rstrip("=") for s in self._passwords}
         self._loop = asyncio.get_running_loop()
         self.started = self._loop.time()
         self._in_step = False
@@ -62,14 +76,29 @@ class StepRecorder:
         self.transcript.append(TranscriptEntry(t_ms=self._ms(), direction=direction, line=line))
         log.debug("%s:%d %s %s", self.host, self.port, direction.value, line)
 
+    def repeats_secret(self, text: str) -> bool:
+        """Whether ``text`` holds a password of this session, or any piece of one
+        :data:`SECRET_PIECE` characters long, or a whole payload built from one."""
+        for password in self._passwords:
+            if len(password) <= SECRET_PIECE:
+                if password in text:
+                    return True
+            elif any(
+                password[i : i + SECRET_PIECE] in text
+                for i in range(len(password) - SECRET_PIECE + 1)
+            ):
+                return True
+        return any(secret in text for secret in self._derived)
+
     def scrub(self, text: str) -> str:
-        """Mask any secret sent in this session that a server echoes back."""
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        """``text`` from a server, or :data:`WITHHELD` in its place when it repeats a
+        secret (see :meth:`repeats_secret`). Nothing is masked inside the text: a
+        mask shows where the secret was, and so what it is ("try ******** later")."""
+        return WITHHELD if self.repeats_secret(text) else text
 
     def add_secrets(self, secrets: tuple[str, ...]) -> None:
-        self._secrets.update(s for s in secrets if s)
+        """Payloads sent in this session that hide a password (whole matches count)."""
+        self._derived.update(s for s in secrets if s)
 
     def fail(self, reason: Reason, error: _E) -> _E:
         """Note why ``error`` is about to be raised; returns it for ``raise``."""
@@ -115,7 +144,9 @@ class StepRecorder:
             self._in_step = False
 
     def _record_step(self, name: str, started: float, *, ok: bool, detail: str) -> None:
+        """Keep the step as it happened (the diagnosis reads server text as sent);
+        whoever is told about it as it ends gets it scrubbed."""
         step = StepResult(name=name, ok=ok, duration_ms=self._ms(started), detail=detail)
         self.steps.append(step)
         if self.on_step is not None:
-            self.on_step(step)
+            self.on_step(step.model_copy(update={"detail": self.scrub(detail)}))

@@ -4,8 +4,9 @@ Every read and write happens inside :meth:`LineSession.step`, which applies the
 step's own time limit and the whole probe's deadline and records the step.
 Lines sent are written to the transcript as the dialogue says they must be shown
 (:class:`app.probe.wire.ClientLine`), so secrets are redacted by the state of the
-dialogue, never by pattern matching afterwards. Server text is checked against
-the secrets sent so far too, in case a server echoes one back.
+dialogue, never by pattern matching afterwards. A server line that repeats a
+piece of the password is withheld whole from the transcript
+(:meth:`StepRecorder.scrub`); the dialogue still parses it as sent.
 
 When a step fails, :attr:`LineSession.reason` says why (a :class:`Reason`),
 decided here where the low-level error is still at hand.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 import ssl
 from collections.abc import Callable
 from typing import TypeVar
@@ -28,6 +30,7 @@ from app.errors import (
     ProbeTimeout,
     ProbeTLSError,
     ProtocolViolation,
+    UnsafeCommand,
 )
 from app.probe import tls, wire
 from app.probe.guard import Guard, IPAddress
@@ -43,6 +46,7 @@ MAX_LINE = 8 * 1024  # one line from the server, CRLF included
 MAX_RESPONSE = 64 * 1024  # one whole (multi-line) response, literals included
 DEFAULT_STEP_TIMEOUT = 10.0
 _CLOSE_TIMEOUT = 2.0
+_UNSAFE_IN_LINE = re.compile(rb"[\r\n\0]")
 
 
 class LineSession(StepRecorder):
@@ -208,10 +212,19 @@ class LineSession(StepRecorder):
     # -- lines -------------------------------------------------------------------------------
 
     async def send(self, line: str | wire.ClientLine) -> None:
-        """Send one line; a :class:`wire.ClientLine` says how to show it and what it hides."""
+        """Send one line; a :class:`wire.ClientLine` says how to show it and what it hides.
+
+        A line holding CR, LF or NUL anywhere is refused before anything is written:
+        CRLF ends a command in all three protocols, so a line with its own would send
+        commands nobody chose (a password ``x\\r\\nDELE 1``), and NUL splits SASL
+        PLAIN (RFC 4616) and is never allowed in IMAP (RFC 3501 section 9).
+        """
         _reader, writer = self._io()
         if isinstance(line, str):
             line = wire.ClientLine.plain(line)
+        if _UNSAFE_IN_LINE.search(line.data):
+            message = "refused to send a command holding CR, LF or NUL; nothing was sent"
+            raise self.error(Reason.OTHER, UnsafeCommand, message)
         self.add_secrets(line.secrets)
         self.record(Direction.CLIENT, line.shown)
         writer.write(line.data + b"\r\n")
@@ -241,15 +254,16 @@ class LineSession(StepRecorder):
         return self.error(Reason.OVERSIZED, ProtocolViolation, f"the server sent {what}")
 
     async def read_line(self) -> str:
-        """One line (without CRLF), decoded, scrubbed and recorded."""
-        line = self.scrub(wire.decode(await self._read_raw_line()))
-        self.record(Direction.SERVER, line)
+        """One line (without CRLF), decoded and recorded scrubbed; returned as sent."""
+        line = wire.decode(await self._read_raw_line())
+        self.record(Direction.SERVER, self.scrub(line))
         return line
 
     async def read_response(
         self, done: Callable[[str], bool], *, literals: bool = False
     ) -> list[str]:
-        """Lines up to and including the one ``done`` accepts, within :data:`MAX_RESPONSE`.
+        """Lines up to and including the one ``done`` accepts, within :data:`MAX_RESPONSE`;
+        recorded scrubbed, returned as sent.
 
         With ``literals`` (IMAP), a line ending in ``{n}`` continues with n raw
         bytes and the rest of the line; the pieces form one logical line.
@@ -275,8 +289,8 @@ class LineSession(StepRecorder):
                 size = wire.trailing_literal(rest)
             if total > MAX_RESPONSE:
                 raise self._oversized(f"a response larger than {MAX_RESPONSE} bytes")
-            line = self.scrub(wire.decode(raw))
-            self.record(Direction.SERVER, line)
+            line = wire.decode(raw)
+            self.record(Direction.SERVER, self.scrub(line))
             lines.append(line)
             if done(line):
                 return lines

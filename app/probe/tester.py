@@ -36,6 +36,7 @@ from app.probe.report import (
 from app.probe.session import DEFAULT_STEP_TIMEOUT, LineSession
 from app.providers.schema import ProviderRecord
 from app.settings import Settings
+from app.untrusted import refuse_controls
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,8 @@ async def probe(
 
     ``username`` is the filled-in login name. Failures of the server or the
     network come back in the result (``error`` and ``findings``); only a
-    ``mechanism`` the protocol does not have raises (ValueError). Without TLS
+    ``mechanism`` the protocol does not have, or a ``username`` or ``password``
+    holding a control character or an unpaired surrogate, raises (ValueError). Without TLS
     the password is sent only by APOP unless ``allow_plaintext_auth`` is set.
     When the certificate (or the TLS version) fails verification, the tester
     connects again to read the chain, but sends the password only with
@@ -97,6 +99,8 @@ async def probe(
     """
     if mechanism not in MECHANISMS[endpoint.protocol]:
         raise ValueError(f"{endpoint.protocol.value} has no {mechanism.value} login")
+    refuse_controls(username, "the username")
+    refuse_controls(password, "the password")
     loop = asyncio.get_running_loop()
     session = LineSession(
         endpoint.host,
@@ -116,8 +120,6 @@ async def probe(
         )
     finally:
         await session.close()
-    if error is not None:
-        log.info("probe %s:%d failed: %s", endpoint.host, endpoint.port, error.message)
     ok = error is None and found.auth.status is AuthStatus.OK and all(s.ok for s in session.steps)
     result = ProbeResult(
         endpoint=endpoint,
@@ -136,7 +138,35 @@ async def probe(
         transcript=tuple(session.transcript),
         error=error,
     )
-    return result.model_copy(update={"findings": diagnose(result, account, lang=lang)})
+    result = result.model_copy(update={"findings": diagnose(result, account, lang=lang)})
+    result = _scrubbed(result, session.scrub)
+    if result.error is not None:
+        log.info("probe %s:%d failed: %s", endpoint.host, endpoint.port, result.error.message)
+    return result
+
+
+def _scrubbed(result: ProbeResult, scrub: Callable[[str], str]) -> ProbeResult:
+    """``result`` with every text that came from the server scrubbed (the transcript
+    was, as it was written). The diagnosis ran first, on the text as sent. Why a
+    login was not attempted is the tester's own text, never the server's."""
+    auth, error = result.auth, result.error
+    own = {auth.detail} if auth.status is AuthStatus.NOT_ATTEMPTED else set()
+
+    def server_text(text: str) -> str:
+        return text if text in own else scrub(text)
+
+    return result.model_copy(
+        update={
+            "steps": tuple(s.model_copy(update={"detail": scrub(s.detail)}) for s in result.steps),
+            "capabilities": tuple(map(scrub, result.capabilities)),
+            "auth_mechanisms": tuple(map(scrub, result.auth_mechanisms)),
+            "auth": auth.model_copy(update={"detail": server_text(auth.detail)}),
+            "error": error.model_copy(update={"message": scrub(error.message)}) if error else None,
+            "findings": tuple(
+                f.model_copy(update={"detail": server_text(f.detail)}) for f in result.findings
+            ),
+        }
+    )
 
 
 async def _attempts(
@@ -172,7 +202,7 @@ def _error_info(session: LineSession, exc: ProbeError) -> ErrorInfo:
         reason = next((r for t, r in _BY_TYPE if isinstance(exc, t)), Reason.OTHER)
     return ErrorInfo(
         type=type(exc).__name__,
-        message=session.scrub(str(exc)),
+        message=str(exc),
         reason=reason,
         step=session.failed_step,
     )

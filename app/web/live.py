@@ -12,11 +12,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.errors import InvalidAddress, UnknownDomain
 from app.livetest import (
     MAX_SERVERS,
+    CommandSecret,
+    CommandText,
     ServerSpec,
     ndjson,
     plan_test,
@@ -39,9 +41,9 @@ class LiveTestRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[str, Field(max_length=320)]
-    password: Annotated[SecretStr, Field(min_length=1, max_length=1024)]
-    username: Annotated[str | None, Field(max_length=320)] = None
+    email: Annotated[CommandText, Field(max_length=320)]
+    password: Annotated[CommandSecret, Field(min_length=1, max_length=1024)]
+    username: Annotated[CommandText | None, Field(max_length=320)] = None
     servers: Annotated[list[ServerSpec] | None, Field(max_length=MAX_SERVERS)] = None
     allow_invalid_certificate: bool = False
 

@@ -9,8 +9,10 @@ from fastapi.responses import HTMLResponse
 from pydantic import SecretStr, ValidationError
 
 from app.errors import InvalidAddress, UnknownDomain
+from app.i18n import N_
 from app.livetest import ServerSpec, plan_test, stream
 from app.probe.runner import ReportEvent
+from app.untrusted import has_control, is_utf8
 from app.web.deps import StateDep
 from app.web.i18n import current_lang, translations
 from app.web.live import NO_STORE
@@ -46,13 +48,20 @@ async def run_tester(
 ) -> HTMLResponse:
     """Run the test and show every server's verdict, findings and transcript."""
     context: dict[str, object] = {"email": email, "servers": servers, "report": None}
+    unusable = _unusable_field(email, username, password.get_secret_value())
+    if unusable is not None:
+        gettext = translations(current_lang.get()).gettext
+        shown = "" if unusable == "email" else email  # never shown back as it was typed
+        error = gettext(UNUSABLE[unusable])
+        return _page(request, {**context, "email": shown, "error": error}, 422)
     try:
         specs = [ServerSpec.parse(line) for line in servers.splitlines() if line.strip()]
         plan = await plan_test(state.discoverer, email, username or None, specs or None)
     except (ValueError, ValidationError, InvalidAddress) as exc:
         return _page(request, {**context, "error": _reason(exc)}, 422)
     except UnknownDomain as exc:
-        message = f"No servers are known for {exc.domain}. List them below, one per line."
+        gettext = translations(current_lang.get()).gettext
+        message = gettext(NO_SERVERS) % {"domain": exc.domain}
         return _page(request, {**context, "error": message}, 404)
     events = stream(
         plan,
@@ -67,6 +76,33 @@ async def run_tester(
     async for event in events:
         report = event
     return _page(request, {**context, "report": report, "error": None, **_picture(report)})
+
+
+NO_SERVERS = N_("No servers are known for %(domain)s. List them below, one per line.")
+# A field that holds a control character (a line break, a tab, NUL ...) or text that
+# cannot be encoded: such text would become part of a mail command.
+UNUSABLE = {
+    "email": N_(
+        "The email address contains a line break, a tab or another character that cannot "
+        "be sent to a mail server. Type it again without it."
+    ),
+    "username": N_(
+        "The username contains a line break, a tab or another character that cannot "
+        "be sent to a mail server. Type it again without it."
+    ),
+    "password": N_(
+        "The password contains a line break, a tab or another character that cannot "
+        "be sent to a mail server. Type it again without it."
+    ),
+}
+
+
+def _unusable_field(email: str, username: str, password: str) -> str | None:
+    """The first field (by name) that may not reach a mail server, if any."""
+    for name, value in (("email", email), ("username", username), ("password", password)):
+        if has_control(value) or not is_utf8(value):
+            return name
+    return None
 
 
 def _picture(report: object) -> dict[str, object]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.probe.report import REDACTED
 from app.probe.wire.base import ClientLine, WireError
+from app.untrusted import has_control
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,14 @@ def imap_command(tag: str, verb: str, args: Sequence[tuple[str, bool]]) -> list[
         S: + OK
         C: ********
         S: a2 NO [AUTHENTICATIONFAILED] Authentication failed.
+
+    An argument holding a control character (CR, LF and NUL among them) raises
+    ValueError: the session would refuse the line anyway, and a literal must not
+    carry what a quoted string may not.
     """
+    if any(has_control(value) for value, _secret in args):
+        # A login name or password never needs one; refused before any literal is built.
+        raise ValueError(f"an argument of {verb} holds a control character")
     parts: list[ClientLine] = []
     data, shown = f"{tag} {verb}".encode(), f"{tag} {verb}"
     secrets: list[str] = []

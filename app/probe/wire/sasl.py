@@ -6,6 +6,7 @@ import hashlib
 
 from app.probe.report import REDACTED
 from app.probe.wire.base import ClientLine, WireError, b64
+from app.untrusted import has_control
 
 
 class SaslClient:
@@ -24,6 +25,9 @@ class SaslClient:
     def __init__(self, mechanism: str, username: str, password: str) -> None:
         if mechanism not in {"PLAIN", "LOGIN"}:
             raise ValueError(f"unsupported SASL mechanism {mechanism}")
+        if has_control(username) or has_control(password):
+            # RFC 4616 section 2: authcid and passwd are UTF8SAFE, NUL excluded.
+            raise ValueError("a SASL login name or password holds a control character")
         self.mechanism = mechanism
         self._answers: list[str]
         if mechanism == "PLAIN":
