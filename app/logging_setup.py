@@ -7,6 +7,13 @@ log is turned off: :mod:`app.web.context` writes one line per request naming the
 route template, never the raw path or query string, which can hold anything a
 client typed. No code logs a credential; the tests search every log for one.
 
+Every line is one line: the message and every text field are passed through
+:func:`app.untrusted.escape_controls`, so a value from a user or a peer (an IMAP
+literal holding CRLF and a fake record, an ANSI escape) shows as visible escapes
+and can neither forge a record nor drive a terminal. In the text format a
+traceback keeps its own line breaks, but the exception messages in it are
+escaped the same way (:func:`safe_traceback`).
+
 ``MAILSETUP_LOG_LEVEL`` applies to mailsetup's loggers (uvicorn's follow its own
 ``--log-level``). Other libraries log warnings and above (httpx, for one, logs
 every URL it fetches at INFO), and everything at ``debug``.
@@ -19,10 +26,13 @@ import json
 import logging
 import sys
 import time
+import traceback
 from contextvars import ContextVar
+from types import TracebackType
 from typing import Any, TextIO
 
 from app.settings import Settings
+from app.untrusted import escape_controls
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -36,6 +46,43 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "color_message",
     "taskName",
 }
+
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+# The parts of a formatted traceback that are ours (file names, our source lines, the
+# chain's headings); anything else (exception messages) may hold outside text.
+_TRACEBACK_OWN = (
+    "Traceback (most recent call last):\n",
+    "\nThe above exception was the direct cause of the following exception:\n\n",
+    "\nDuring handling of the above exception, another exception occurred:\n\n",
+)
+
+
+def safe_traceback(exc_info: ExcInfo) -> str:
+    """The traceback as :func:`traceback.format_exception` writes it, except that each
+    exception's message has its control characters escaped (it is one line)."""
+    parts = []
+    for chunk in traceback.format_exception(*exc_info):
+        if chunk in _TRACEBACK_OWN or chunk.startswith("  File "):
+            parts.append(chunk)
+        else:
+            parts.append(escape_controls(chunk.removesuffix("\n")) + "\n")
+    return "".join(parts).removesuffix("\n")
+
+
+class SafeTextFormatter(logging.Formatter):
+    """The text format, one record a line: the message escaped, tracebacks safe."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = escape_controls(record.getMessage())
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
+        if record.exc_info and record.exc_info[0] is not None:
+            line += "\n" + safe_traceback(record.exc_info)
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line
 
 
 class RequestIdFilter(logging.Filter):
@@ -73,8 +120,8 @@ class JsonFormatter(logging.Formatter):
             for key in sorted(attributes.keys() - _STANDARD)
             if not key.startswith("_")
         }
-        if record.exc_info:
-            extras["exception"] = self.formatException(record.exc_info)
+        if record.exc_info and record.exc_info[0] is not None:
+            extras["exception"] = safe_traceback(record.exc_info)
         request = getattr(record, "request_id", "-")
         return self.line(
             record.created, record.levelname, record.name, record.getMessage(), request, extras
@@ -89,15 +136,16 @@ class JsonFormatter(logging.Formatter):
         request: str,
         extras: dict[str, Any],
     ) -> str:
-        """The JSON line of one record, from its parts."""
+        """The JSON line of one record, from its parts; text values escaped."""
         entry: dict[str, Any] = {
             "time": self._time(created),
             "level": levelname.lower(),
             "logger": name,
-            "message": message,
+            "message": escape_controls(message),
             "request_id": request,
-            **extras,
         }
+        for key, value in extras.items():
+            entry[key] = escape_controls(value) if isinstance(value, str) else value
         return self._encoder.encode(entry)
 
 
@@ -180,7 +228,7 @@ def configure_logging(settings: Settings) -> logging.Handler:
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        handler.setFormatter(SafeTextFormatter(TEXT_FORMAT))
     root.addHandler(handler)
     # No format here names the thread or process: skip collecting them for every record
     # (the logging HOWTO's "Optimization"; the access log writes one record a request).
