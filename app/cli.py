@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from app.errors import DataError, InvalidAddress, UnknownDomain
 from app.livetest import ServerSpec, plan_test, report_json, stream
@@ -17,6 +17,7 @@ from app.models import Attempt
 from app.paths import DATA_DIR
 from app.probe.runner import ReportEvent
 from app.providers.lookup import LookupAnswer
+from app.untrusted import escape_controls, refuse_controls
 
 cli = typer.Typer(
     name="mailsetup",
@@ -29,6 +30,54 @@ DataDirOption = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Provider data folder (default: MAILSETUP_DATA_DIR or data/)."),
 ]
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """Print one line, its control characters shown as visible escapes.
+
+    Every line the CLI prints goes through here: server replies, findings, trace
+    details and error messages come from outside, and must not drive the terminal.
+    """
+    typer.echo(escape_controls(text), err=err)
+
+
+def _json_escape(char: str) -> str:
+    """``char`` as JSON ``\\uXXXX`` escapes (a surrogate pair above U+FFFF)."""
+    units = char.encode("utf-16-be", "surrogatepass")
+    return "".join(
+        f"\\u{int.from_bytes(units[i : i + 2], 'big'):04x}" for i in range(0, len(units), 2)
+    )
+
+
+def _say_json(value: object, *, indent: int | None = None) -> None:
+    """Print ``value`` as JSON with every non-printable character as a ``\\uXXXX`` escape.
+
+    ``json.dumps`` escapes C0 controls but leaves DEL, C1 controls (U+009B is an
+    8-bit CSI), U+2028/U+2029 and bidirectional overrides raw; escaped, the text
+    is the same JSON and decodes to the same values.
+    """
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    lines = text.split("\n")  # line breaks only come from ``indent``: strings escape theirs
+    typer.echo(
+        "\n".join(
+            line
+            if line.isprintable()
+            else "".join(c if c.isprintable() else _json_escape(c) for c in line)
+            for line in lines
+        )
+    )
+
+
+def _reason(exc: Exception) -> str:
+    """One line for an error: a pydantic error as ``field: message; ...``."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return str(exc)
+
+
+def _host_port(host: str, port: int) -> str:
+    """``host:port``, an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _data_dir(option: Path | None) -> Path:
@@ -84,13 +133,11 @@ def validate_data(data_dir: DataDirOption = None) -> None:
     try:
         result = load_records(folder)
     except DataError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _say(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     for err in result.errors:
-        typer.echo(f"error: {err}", err=True)
-    typer.echo(
-        f"{len(result.records)} provider file(s) valid, {len(result.errors)} error(s) in {folder}"
-    )
+        _say(f"error: {err}", err=True)
+    _say(f"{len(result.records)} provider file(s) valid, {len(result.errors)} error(s) in {folder}")
     if result.errors:
         raise typer.Exit(1)
 
@@ -107,32 +154,32 @@ def lookup(
     try:
         answer = asyncio.run(_lookup(address, data_dir))
     except InvalidAddress as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _say(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     except NotDiscovered as exc:
-        typer.echo(f"error: no settings found for {exc.domain}", err=True)
+        _say(f"error: no settings found for {exc.domain}", err=True)
         for code in exc.discovery.findings:
-            typer.echo(f"  finding: {code}", err=True)
+            _say(f"  finding: {code}", err=True)
         _print_trace(exc.discovery.trace, err=True)
         raise typer.Exit(1) from exc
     if as_json:
-        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        _say_json(answer.to_json())
         return
     name = answer.name.en if answer.name else answer.domain
-    typer.echo(f"{name} ({answer.provider or 'unknown'}), status: {answer.status.value}")
-    typer.echo(f"  source: {answer.source.value}")
+    _say(f"{name} ({answer.provider or 'unknown'}), status: {answer.status.value}")
+    _say(f"  source: {answer.source.value}")
     if answer.status_reason:
-        typer.echo(f"  {answer.status_reason.en}")
+        _say(f"  {answer.status_reason.en}")
     for e in answer.endpoints:
         auth = ", ".join(a.value for a in e.auth)
-        typer.echo(
-            f"  {e.protocol.value:5} {e.host}:{e.port} {e.security.value:8} "
+        _say(
+            f"  {e.protocol.value:5} {_host_port(e.host, e.port)} {e.security.value:8} "
             f"user {e.username}  auth {auth}"
         )
     for i, step in enumerate(answer.steps, 1):
-        typer.echo(f"  step {i}: {step.text.en}")
+        _say(f"  step {i}: {step.text.en}")
     for code in answer.findings:
-        typer.echo(f"  finding: {code}")
+        _say(f"  finding: {code}")
     _print_trace(answer.trace)
 
 
@@ -151,7 +198,7 @@ def _print_trace(trace: tuple[Attempt, ...], *, err: bool = False) -> None:
     for a in trace:
         verdict = "ok  " if a.ok else "fail"
         detail = f"  {a.detail}" if a.detail else ""
-        typer.echo(
+        _say(
             f"  trace {verdict} {a.source.value:14} {a.target} ({a.duration_ms:g} ms){detail}",
             err=err,
         )
@@ -180,19 +227,25 @@ def live_test(
     """
     try:
         specs = [ServerSpec.parse(s) for s in server or []]
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
+    except ValueError as exc:  # pydantic's ValidationError among them
+        _say(f"error: {_reason(exc)}", err=True)
         raise typer.Exit(2) from exc
     password = _read_password()
+    try:
+        refuse_controls(username or "", "the username")
+        refuse_controls(password.get_secret_value(), "the password")
+    except ValueError as exc:  # it would become part of a mail command
+        _say(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     try:
         report = asyncio.run(
             _live_test(address, specs, username, password, allow_invalid_certificate, data_dir)
         )
     except (InvalidAddress, UnknownDomain) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _say(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     if as_json:
-        typer.echo(json.dumps(report_json(report), ensure_ascii=False))
+        _say_json(report_json(report))
     else:
         _print_report(report)
     if not report.ok:
@@ -205,7 +258,7 @@ def _read_password() -> SecretStr:
     else:
         text = sys.stdin.readline().rstrip("\r\n")
     if not text:
-        typer.echo("error: no password given", err=True)
+        _say("error: no password given", err=True)
         raise typer.Exit(2)
     return SecretStr(text)
 
@@ -233,7 +286,7 @@ async def _live_test(
             elif event.type == "step":
                 step = event.step
                 verdict = "ok" if step.ok else "FAILED"
-                typer.echo(
+                _say(
                     f"  [{event.server}] {step.name} {verdict} ({step.duration_ms:g} ms)", err=True
                 )
     if report is None:
@@ -243,17 +296,17 @@ async def _live_test(
 
 def _print_report(report: ReportEvent) -> None:
     verdict = "all servers work" if report.ok else "some servers failed"
-    typer.echo(f"{verdict} ({len(report.results)} tested in {report.duration_ms:g} ms)")
+    _say(f"{verdict} ({len(report.results)} tested in {report.duration_ms:g} ms)")
     for r in report.results:
         e = r.endpoint
         mark = "OK  " if r.ok else "FAIL"
-        typer.echo(f"{mark} {e.protocol.value} {e.host}:{e.port} {e.security.value}")
+        _say(f"{mark} {e.protocol.value} {_host_port(e.host, e.port)} {e.security.value}")
         for f in r.findings:
-            typer.echo(f"     {f.severity}: {f.message}")
-            if f.fix:
-                typer.echo(f"     fix: {f.fix}")
+            _say(f"     {f.severity}: {f.message}")
+            for n, line in enumerate(f.fix.splitlines()):  # a provider's steps, a line each
+                _say(f"     {'fix: ' if n == 0 else '     '}{line}")
         for t in r.transcript:
-            typer.echo(f"     {t.t_ms:8.1f} {t.direction.value} {t.line}")
+            _say(f"     {t.t_ms:8.1f} {t.direction.value} {t.line}")
 
 
 @cli.command()
@@ -265,8 +318,7 @@ def export(
 
     db = ProviderDB.from_dir(_data_dir(data_dir))
     records = [r.model_dump(mode="json", by_alias=True) for r in db.records]
-    json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
-    sys.stdout.write("\n")
+    _say_json(records, indent=1)
 
 
 def main() -> None:
