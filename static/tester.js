@@ -253,14 +253,17 @@
     p.textContent = message;
   }
 
-  // "protocol:host:port:security" lines as the API takes them; null when one is malformed,
-  // so that the server's own page explains the mistake.
+  // "protocol:host:port:security" lines as the API takes them, an IPv6 host in brackets
+  // ("imap:[2001:db8::1]:993:tls"); null when one is malformed, so that the server's own
+  // page explains the mistake.
+  const SERVER_LINE = /^([^:\[\]]+):(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+):(\d+):([^:]+)$/;
+
   function serverList(text) {
     const servers = [];
     for (const line of text.split("\n").map((l) => l.trim()).filter(Boolean)) {
-      const parts = line.split(":");
-      if (parts.length !== 4 || !/^\d+$/.test(parts[2])) return null;
-      const [protocol, host, port, security] = parts;
+      const parts = SERVER_LINE.exec(line);
+      if (parts === null) return null;
+      const [, protocol, host, port, security] = parts;
       servers.push({
         protocol: protocol.toLowerCase(), host, port: Number(port), security: security.toLowerCase(),
       });
@@ -268,10 +271,18 @@
     return servers;
   }
 
+  // A field the API refused because it holds a control character: say so in the page's
+  // language, as the form without JavaScript does.
+  const UNUSABLE_TYPES = new Set(["control_character", "unicode_text"]);
+
   async function problem(response) {
     try {
       const body = await response.json();
       if (typeof body.detail === "string") return body.detail;
+      const unusable = Array.isArray(body.detail) && body.detail.find(
+        (e) => UNUSABLE_TYPES.has(e.type) && T.unusable?.[(e.loc || []).at(-1)],
+      );
+      if (unusable) return T.unusable[unusable.loc.at(-1)];
       if (Array.isArray(body.detail)) {
         return body.detail.map((e) => `${(e.loc || []).slice(1).join(".")}: ${e.msg}`).join("; ");
       }

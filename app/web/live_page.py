@@ -25,7 +25,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def _page(request: Request, context: dict[str, object], status: int = 200) -> HTMLResponse:
-    response = render(request, "test.html", context, status_code=status)
+    gettext = translations(current_lang.get()).gettext
+    unusable = {field: gettext(message) for field, message in UNUSABLE.items()}  # for the JS
+    response = render(request, "test.html", {**context, "unusable": unusable}, status_code=status)
     response.headers.update(NO_STORE)
     return response
 

@@ -148,3 +148,50 @@ async def test_mistakes_are_explained_on_the_page(open_page: OpenPage) -> None:
     assert response.request.method == "POST"
     assert response.status == 422
     await pw.expect(page.get_by_role("alert")).to_contain_text("the port must be a number")
+
+
+UNUSABLE_PASSWORD = {
+    "en": "The password contains a line break, a tab or another character",
+    "zh-Hans": "密码中有换行符、制表符或其他无法发送给邮件服务器的字符",
+    "zh-Hant": "密碼中有換行字元、定位字元或其他無法傳送給郵件伺服器的字元",
+}
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["script", "no-script"])
+@pytest.mark.parametrize("lang", ["en", "zh-Hans", "zh-Hant"])
+async def test_a_password_with_a_control_character_is_explained_in_the_pages_language(
+    open_page: OpenPage, lang: str, javascript: bool
+) -> None:
+    """A pasted tab in the password: the API's 422 (with the script) and the form's page
+    (without) both name the field in the visitor's language, and no test runs."""
+    page = await open_page(lang=lang, javascript=javascript, tolerate=("status of 422",))
+    await page.set_viewport_size({"width": 360, "height": 740})
+    await page.goto("/test")
+    await page.locator("#email").fill(ALICE)
+    await page.locator("#password").fill("pass\tword")
+    await page.locator("form.tester button[type=submit]").click()
+    await pw.expect(page.get_by_role("alert")).to_contain_text(UNUSABLE_PASSWORD[lang])
+    await pw.expect(page.locator("#report")).to_have_count(0)
+    assert "pass\tword" not in await page.content()
+    overflow = await page.evaluate("document.documentElement.scrollWidth - innerWidth")
+    assert overflow <= 0, f"{overflow} px of sideways scrolling at 360 px"
+    if javascript:
+        await screenshot(page, f"test-unusable-{lang}-360")
+
+
+async def test_an_ipv6_server_line_runs_in_the_page(open_page: OpenPage) -> None:
+    """The script reads "[2001:db8::1]" as the API does; the guard refuses the
+    documentation address, and the report says so without a page load."""
+    page = await open_page()
+    await page.goto("/test")
+    await page.locator("#email").fill(ALICE)
+    await page.locator("#password").fill("x")
+    await page.get_by_text("Advanced").click()
+    await page.get_by_label("Servers to test instead").fill("imap:[2001:db8::1]:993:tls")
+    await page.locator("form.tester button[type=submit]").click()
+    await page.locator("#report[data-state=done]").wait_for(timeout=30_000)
+    assert page.url.endswith("/test")
+    article = page.locator("#report article.server")
+    await pw.expect(article).to_have_count(1)
+    await pw.expect(article).to_have_attribute("data-verdict", "red")
+    await pw.expect(article).to_contain_text("2001:db8::1")
