@@ -1,4 +1,4 @@
-"""Issue 11, target 4: many live tests at once, through the web app.
+"""Target 4: many live tests at once, through the web app.
 
 Setup: ``benchmarks/mailservers.py`` with CONCURRENCY users (Dovecot limits
 raised, ``mail_max_userip_connections`` 1000), and the app as ``mailsetup serve``

@@ -1,4 +1,4 @@
-"""Issue 11, target 1: requests/s for autoconfig GET and Autodiscover POST, against baselines.
+"""Target 1: requests/s for autoconfig GET and Autodiscover POST, against baselines.
 
 Endpoints: ``GET /mail/config-v1.1.xml?emailaddress=someone@qq.com`` and ``POST
 /autodiscover/autodiscover.xml`` (text/xml, an Outlook request for someone@qq.com).

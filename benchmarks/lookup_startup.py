@@ -1,4 +1,4 @@
-"""Issue 11, target 2: lookup latency in process, and start-up time.
+"""Target 2: lookup latency in process, and start-up time.
 
 - Lookup: with the full database loaded (``ProviderDB.from_dir(DATA_DIR)``),
   ``lookup_answer(db, "someone@qq.com")`` is called WARMUP times, then each of

@@ -1,4 +1,4 @@
-"""Baseline (b) of issue 11: the ceiling of FastAPI + uvicorn on this machine.
+"""Baseline (b): the ceiling of FastAPI + uvicorn on this machine.
 
 A FastAPI app that answers a constant 1 KB XML document on the two paths the
 serving benchmark loads: ``GET /mail/config-v1.1.xml`` and ``POST

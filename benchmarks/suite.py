@@ -87,7 +87,7 @@ def main() -> int:
         ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
     ).stdout.strip()
     print(
-        f"\n===== issue 11 benchmarks: {revision or 'no git'}, {os.cpu_count()} CPUs, "
+        f"\n===== mailsetup benchmarks: {revision or 'no git'}, {os.cpu_count()} CPUs, "
         f"load average at start {load[0]:.1f}, took {elapsed:.0f} s ====="
     )
     print(table(rows))

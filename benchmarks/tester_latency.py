@@ -1,4 +1,4 @@
-"""Issue 11, target 3: the live tester under ~100 ms of round-trip time.
+"""Target 3: the live tester under ~100 ms of round-trip time.
 
 Setup: Dovecot and aiosmtpd from ``benchmarks/mailservers.py``, each port behind a
 :class:`benchmarks.delayproxy.DelayProxy` adding 50 ms per chunk each way. The

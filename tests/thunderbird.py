@@ -2,7 +2,7 @@
 
 :func:`thunderbird_reads` returns what Thunderbird would configure, or raises
 :class:`Rejected` naming the rule a document breaks. The rules follow
-../shared/FACTS.md, "What Thunderbird actually accepts".
+the readFromXML module of Thunderbird's account setup (comm-central).
 """
 
 from __future__ import annotations

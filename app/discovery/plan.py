@@ -1,6 +1,6 @@
 """What discovery tries, and how it ranks what it finds. Pure: no I/O here.
 
-The order follows Thunderbird (see FACTS.md): the domain's own autoconfig, then
+The order follows Thunderbird's account setup: the domain's own autoconfig, then
 ISPDB, then MX, then RFC 6186/8314 SRV records; guesses come last and count
 only once a probe confirms them.
 """

@@ -34,7 +34,7 @@ from app.probe.tls import (
     certificate_problem,
 )
 
-# What servers say, and what it means (FACTS.md, "Server error strings"). First match wins.
+# What servers say, and what it means (providers' own error texts). First match wins.
 SERVER_SAYS: tuple[tuple[re.Pattern[str], Code], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), code)
     for pattern, code in (

@@ -112,7 +112,7 @@ def test_every_code_renders_in_any_language(lang: str) -> None:
         assert "{" not in finding.fix
 
 
-# -- providers' own words (FACTS.md) ---------------------------------------------------------
+# -- providers' own words -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

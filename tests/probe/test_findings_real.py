@@ -139,7 +139,7 @@ async def test_wrong_secret_never_reaches_the_findings(
     assert "pässwörd" not in result.model_dump_json()
 
 
-# -- plain-text login refused (Dovecot sees 127.0.0.2 as insecure, FACTS.md) --------------
+# -- plain-text login refused (Dovecot sees 127.0.0.2 as insecure) -----------------------
 
 
 async def from_127_0_0_2(ip: str, port: int) -> Streams:

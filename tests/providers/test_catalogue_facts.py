@@ -1,7 +1,9 @@
-"""The catalogue gives FACTS.md's hosts, ports and TLS mode, via lookup and via autoconfig.
+"""The catalogue gives the providers' documented hosts, ports and TLS mode, via lookup
+and via autoconfig.
 
 The first server of each protocol is the recommended one; these are checked
-against ../shared/FACTS.md ("Provider facts"), not against the stale seed.
+against the providers' own help pages (cited in each provider file), not against stale
+blog posts.
 """
 
 from __future__ import annotations
