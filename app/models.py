@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
 from app.errors import InvalidAddress
 from app.hostnames import normalize_domain, to_unicode
+from app.untrusted import has_control, is_utf8
 
 LANGS = ("en", "zh-Hans", "zh-Hant")
 
@@ -132,6 +133,8 @@ def check_username_template(value: str) -> str:
         raise ValueError(f"unknown placeholder {unknown[0]}; use one of {', '.join(PLACEHOLDERS)}")
     if not value.strip() or any(c.isspace() for c in value):
         raise ValueError("username template must be non-empty and contain no spaces")
+    if has_control(value) or not is_utf8(value):  # it becomes part of a login command
+        raise ValueError("username template must not contain control characters")
     return value
 
 

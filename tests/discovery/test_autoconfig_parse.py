@@ -82,6 +82,12 @@ def test_round_trip_of_every_shipped_provider(db: ProviderDB) -> None:
             b"<socketType>SSL</socketType><username>%REALNAME%</username></incomingServer>",
             "unknown placeholder",
         ),
+        (  # DEL is allowed in XML; in a login command it is not
+            b'<incomingServer type="pop3"><hostname>pop.example.org</hostname><port>995</port>'
+            b"<socketType>SSL</socketType><username>%EMAILADDRESS%\x7f</username>"
+            b"</incomingServer>",
+            "control characters",
+        ),
         (
             b'<outgoingServer type="imap"><hostname>x.example.org</hostname></outgoingServer>',
             "outgoingServer of type imap",
