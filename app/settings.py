@@ -32,6 +32,22 @@ def _rate_limit(value: str) -> str:
 RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 
 
+def parse_ports(text: str) -> frozenset[int]:
+    """``10110,10143,20000-21999`` as the set of ports it names."""
+    ports: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        low, dash, high = part.partition("-")
+        if not (low.strip().isdigit() and (not dash or high.strip().isdigit())):
+            raise ValueError(f"{part!r} is not a port or a range such as 20000-21999")
+        first, last = int(low), int(high) if dash else int(low)
+        if not 1 <= first <= last <= 65535:
+            raise ValueError(f"{part!r} is not within 1-65535, low to high")
+        ports.update(range(first, last + 1))
+    return frozenset(ports)
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Environment names are ``MAILSETUP_<FIELD>``."""
 
@@ -47,7 +63,22 @@ class Settings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     probe_allow_networks: Annotated[tuple[IPNetwork, ...], NoDecode] = Field(
         default=(),
-        description="Comma-separated CIDRs the probes may reach despite the SSRF guard.",
+        description="Comma-separated CIDRs the probes may reach despite the SSRF guard; "
+        "widens the address ranges only, never the ports.",
+    )
+    probe_allow_ports: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(),
+        description="Ports and ranges (10110,20000-21999) probes may use besides the mail "
+        "ports 25, 110, 143, 465, 587, 993, 995 and 2525.",
+    )
+    discovery_allow_networks: Annotated[tuple[IPNetwork, ...], NoDecode] = Field(
+        default=(),
+        description="Comma-separated CIDRs discovery's HTTP fetches may reach despite the "
+        "SSRF guard.",
+    )
+    discovery_allow_ports: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(),
+        description="Ports and ranges discovery's HTTP fetches may use besides 80 and 443.",
     )
     probe_deadline: float = Field(default=20.0, gt=0, le=300)
     probe_concurrency: int = Field(
@@ -122,13 +153,20 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
 
-    @field_validator("probe_allow_networks", "trusted_proxies", mode="before")
+    @field_validator(
+        "probe_allow_networks", "discovery_allow_networks", "trusted_proxies", mode="before"
+    )
     @classmethod
     def _split_networks(cls, value: object) -> object:
         if isinstance(value, str):
             parts = [p.strip() for p in value.split(",")]
             return tuple(ipaddress.ip_network(p, strict=False) for p in parts if p)
         return value
+
+    @field_validator("probe_allow_ports", "discovery_allow_ports", mode="before")
+    @classmethod
+    def _split_ports(cls, value: object) -> object:
+        return parse_ports(value) if isinstance(value, str) else value
 
     @field_validator("dns_servers", mode="before")
     @classmethod

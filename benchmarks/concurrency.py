@@ -176,6 +176,7 @@ def run(servers: MailServers, count: int, bursts: int) -> dict[str, object]:
     port = free_port()
     env = {
         "MAILSETUP_PROBE_ALLOW_NETWORKS": "127.0.0.1/32",
+        "MAILSETUP_PROBE_ALLOW_PORTS": ",".join(str(p) for p in servers.ports()),
         "MAILSETUP_PROBE_CA_FILE": servers.ca_file,
     }
     mailsetup = str(Path(PYTHON).parent / "mailsetup")

@@ -94,6 +94,10 @@ class MailServers:
     smtps: int  # implicit TLS (465-style)
     dovecot_pid: int
 
+    def ports(self) -> tuple[int, ...]:
+        """Every listening port, for ``MAILSETUP_PROBE_ALLOW_PORTS``."""
+        return (self.imap, self.imaps, self.pop3, self.pop3s, self.smtp, self.smtps)
+
 
 @contextlib.contextmanager
 def run_dovecot(h: ModuleType, certs: object, users: dict[str, str]) -> Iterator[dict[str, int]]:

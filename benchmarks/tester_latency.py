@@ -3,8 +3,8 @@
 Setup: Dovecot and aiosmtpd from ``benchmarks/mailservers.py``, each port behind a
 :class:`benchmarks.delayproxy.DelayProxy` adding 50 ms per chunk each way. The
 probes go to ``mail.test`` (resolved to 127.0.0.1 by a stub resolver; the test
-CA is trusted through ``probe_ca_file``; ``probe_allow_networks=127.0.0.1/32``)
-and log in as a benchmark user.
+CA is trusted through ``probe_ca_file``; ``probe_allow_networks=127.0.0.1/32``
+and the proxies' ports) and log in as a benchmark user.
 
 Measured, each REPEATS times (median):
 
@@ -100,16 +100,17 @@ async def measure(servers: MailServers, repeats: int) -> dict[str, object]:
     from app.probe.tester import probe
     from app.settings import Settings
 
-    settings = Settings(
-        probe_allow_networks="127.0.0.1/32",  # type: ignore[arg-type]
-        probe_ca_file=servers.ca_file,  # type: ignore[arg-type]
-    )
     resolver = StubResolver()
     async with contextlib.AsyncExitStack() as stack:
         proxied = {
             name: await stack.enter_async_context(DelayProxy(getattr(servers, name), delay=DELAY))
             for name in ("imaps", "pop3s", "smtps", "imap", "pop3", "smtp")
         }
+        settings = Settings(
+            probe_allow_networks="127.0.0.1/32",  # type: ignore[arg-type]
+            probe_allow_ports=",".join(str(p.port) for p in proxied.values()),  # type: ignore[arg-type]
+            probe_ca_file=servers.ca_file,  # type: ignore[arg-type]
+        )
 
         def endpoint(protocol: str, security: str, port_name: str) -> ServerEndpoint:
             return ServerEndpoint(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -27,10 +28,33 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+# Every server a test points the tester at listens on a port in this range, so that the
+# app under test allows exactly these (MAILSETUP_PROBE_ALLOW_PORTS) besides the mail ports.
+TEST_PORTS = range(20000, 22000)
+TEST_PORT_RANGE = f"{TEST_PORTS.start}-{TEST_PORTS.stop - 1}"
+# The settings a test's app needs to reach the test servers: loopback, those ports.
+PROBE_LOOPBACK = {"probe_allow_networks": "127.0.0.1/32", "probe_allow_ports": TEST_PORT_RANGE}
+PROBE_LOOPBACK_ENV = {f"MAILSETUP_{k.upper()}": v for k, v in PROBE_LOOPBACK.items()}
+
+
+def listen_in_test_range() -> socket.socket:
+    """A TCP socket listening on 127.0.0.1 at a free port in :data:`TEST_PORTS`."""
+    for port in random.sample(TEST_PORTS, 200):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind(("127.0.0.1", port))
+            sock.listen(128)
+        except OSError:
+            sock.close()
+            continue
+        return sock
+    raise RuntimeError(f"no free port in {TEST_PORT_RANGE}")
+
+
 def free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port in :data:`TEST_PORTS` that is free on 127.0.0.1 now."""
+    with listen_in_test_range() as sock:
+        return int(sock.getsockname()[1])
 
 
 def free_udp_port() -> int:

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 import app.cli
 from app.cli import cli
 from app.settings import get_settings
+from tests.realservers import PROBE_LOOPBACK_ENV, free_tcp_port
 from tests.sample_data import provider_toml
 
 # OSC "set the window title", CSI "clear the screen", a C1 CSI (U+009B, sent as UTF-8),
@@ -81,7 +82,7 @@ class Server(socketserver.ThreadingTCPServer):
 @contextlib.contextmanager
 def hostile_smtp() -> Iterator[int]:
     """``HostileSmtp`` on 127.0.0.1 in a thread (the CLI runs its own event loop)."""
-    with Server(("127.0.0.1", 0), HostileSmtp) as server:
+    with Server(("127.0.0.1", free_tcp_port()), HostileSmtp) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
@@ -96,7 +97,8 @@ def local_only(nameserver: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     monkeypatch.setenv("MAILSETUP_DNS_SERVERS", nameserver)
     monkeypatch.setenv("MAILSETUP_ISPDB_URL", "http://127.0.0.1:9/v1.1/")
     monkeypatch.setenv("MAILSETUP_DISCOVERY_DEADLINE", "3")
-    monkeypatch.setenv("MAILSETUP_PROBE_ALLOW_NETWORKS", "127.0.0.1/32")
+    for name, value in PROBE_LOOPBACK_ENV.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("MAILSETUP_PROBE_DEADLINE", "10")
     get_settings.cache_clear()
     yield

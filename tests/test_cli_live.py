@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.settings import get_settings
 from tests.leaks import secret_forms_plain
+from tests.realservers import PROBE_LOOPBACK_ENV
 from tests.servers import USERS, WRONG_PASSWORD, Certificates, SmtpServers
 
 ALICE = "alice@mail.test"
@@ -23,7 +24,8 @@ def local_servers(
 ) -> Iterator[None]:
     monkeypatch.setenv("MAILSETUP_DNS_SERVERS", nameserver)
     monkeypatch.setenv("MAILSETUP_ISPDB_URL", "http://127.0.0.1:9/v1.1/")
-    monkeypatch.setenv("MAILSETUP_PROBE_ALLOW_NETWORKS", "127.0.0.1/32")
+    for name, value in PROBE_LOOPBACK_ENV.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("MAILSETUP_PROBE_CA_FILE", str(certs.ca_file))
     monkeypatch.setenv("MAILSETUP_PROBE_DEADLINE", "10")
     get_settings.cache_clear()

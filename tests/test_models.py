@@ -76,3 +76,15 @@ def test_localized_get() -> None:
         "郵件",
         "Mail",
     ]
+
+
+def test_port_settings_read_ports_and_ranges() -> None:
+    from app.settings import Settings, parse_ports
+
+    assert parse_ports("10110, 10143,20000-20002,") == {10110, 10143, 20000, 20001, 20002}
+    assert parse_ports("") == frozenset()
+    for bad in ("0", "70000", "20-10", "x", "1-2-3", "-5"):
+        with pytest.raises(ValueError, match="not"):
+            parse_ports(bad)
+    assert Settings(probe_allow_ports="587-588").probe_allow_ports == {587, 588}
+    assert Settings().discovery_allow_ports == frozenset()

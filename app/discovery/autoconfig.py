@@ -54,8 +54,13 @@ def _text(element: Element, tag: str) -> str:
     return (found.text or "") if found is not None else ""
 
 
-def _server(element: Element, protocol: Protocol, source: Source) -> ServerEndpoint:
-    host = _text(element, "hostname").lower()
+def _server(element: Element, protocol: Protocol, source: Source, domain: str) -> ServerEndpoint:
+    written = _text(element, "hostname").lower()
+    # Thunderbird fills %EMAILDOMAIN% in a host name; any other placeholder would put
+    # (part of) the asker's address into the name we connect to.
+    host = written.replace("%emaildomain%", domain)
+    if "%" in host:
+        raise AutoconfigError(f"hostname {written!r}: only %EMAILDOMAIN% may stand in a host")
     if not is_hostname(host):
         raise AutoconfigError(f"hostname {host!r} is not a valid host name")
     port_text = _text(element, "port")
@@ -127,7 +132,7 @@ def parse_autoconfig(body: bytes, domain: str, source: Source) -> tuple[AccountC
             dropped.append(f"{element.tag} of type {protocol.value}")
             continue
         try:
-            endpoints.append(_server(element, protocol, source))
+            endpoints.append(_server(element, protocol, source, domain))
         except AutoconfigError as exc:
             dropped.append(str(exc))
     if not any(e.protocol.incoming for e in endpoints):

@@ -12,6 +12,7 @@ import asyncio
 from app.errors import ProbeError
 from app.models import Protocol, Security, ServerEndpoint
 from app.probe.guard import Guard, Resolver
+from app.probe.recorder import describe
 from app.probe.session import LineSession, tls_context
 from app.settings import Settings
 
@@ -47,6 +48,7 @@ class ProbeVerifier:
             context=tls_context(self.settings.probe_ca_file),
             deadline=loop.time() + min(VERIFY_DEADLINE, self.settings.probe_deadline),
             step_timeout=VERIFY_DEADLINE,
+            protocol=endpoint.protocol.name,
         )
         try:
             return await self._check(session, endpoint)
@@ -62,8 +64,9 @@ class ProbeVerifier:
             if endpoint.security is Security.TLS:
                 await session.start_tls("implicit")
             greeting = await session.read_line()
-        if not greets(protocol, greeting):
-            return f"no {protocol.value} greeting: {greeting[:80]!r}"
+        if not greets(protocol, greeting):  # described, not quoted: it may not be mail
+            return describe(session.first_heard, protocol.name)
+        session.confirm_greeting()
         if endpoint.security is not Security.STARTTLS:
             return None
         async with session.step("capabilities"):

@@ -2,9 +2,13 @@
 
 Every TCP connection httpx opens goes through :class:`GuardedBackend`, which
 resolves the name once, vets every address with the guard, then connects to a
-vetted IP. httpx still uses the host name for SNI and certificate checks, and
-each redirect hop opens its own vetted connection. The operator's ISPDB host
-is trusted and skips the vetting.
+vetted IP. httpx still uses the host name for SNI and certificate checks.
+
+:class:`Fetcher` follows redirects itself, each hop on a vetted connection. Trust
+belongs to requests, not to hosts: a request the service makes under the
+operator's ISPDB URL goes out unvetted, on a client of its own that only ever
+connects there, and its redirects, like every other hop, are vetted. A redirect
+from anywhere to the ISPDB's host and port is vetted like any other URL.
 """
 
 from __future__ import annotations
@@ -108,21 +112,10 @@ def origin(url: str) -> tuple[str, int]:
     return (parts.hostname or "", port)
 
 
-def make_client(
-    guard: Guard,
-    *,
-    trusted_urls: Iterable[str] = (),
-    ssl_context: ssl.SSLContext | None = None,
-    timeout: float = 5.0,
-    inner: httpcore.AsyncNetworkBackend | None = None,
-) -> httpx.AsyncClient:
-    """The one outbound HTTP client: guarded, at most 3 redirects, timeouts on every phase."""
-    context = ssl_context or ssl.create_default_context()
-    backend = GuardedBackend(guard, (origin(u) for u in trusted_urls), inner)
+def _client(backend: GuardedBackend, context: ssl.SSLContext, timeout: float) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         transport=GuardedTransport(backend, context),
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
+        follow_redirects=False,  # Fetcher follows them, vetting each hop
         timeout=httpx.Timeout(timeout),
         headers={"User-Agent": USER_AGENT, "Accept": "text/xml, application/xml"},
         trust_env=False,
@@ -137,35 +130,103 @@ class Fetched:
     body: bytes
 
 
-async def fetch(client: httpx.AsyncClient, url: str, max_bytes: int = MAX_BODY) -> Fetched:
-    """GET ``url`` (2xx only), reading at most ``max_bytes``; raise :class:`FetchError`."""
-    try:
-        async with client.stream("GET", url) as response:
-            if not 200 <= response.status_code < 300:
-                raise FetchError("http-status", f"{url} answered HTTP {response.status_code}")
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError("too-large", f"{url} declares {declared} bytes (cap {max_bytes})")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_raw():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError("too-large", f"{url} sent more than {max_bytes} bytes")
-                chunks.append(chunk)
-            content_type = response.headers.get("content-type", "")
-            return Fetched(str(response.url), response.status_code, content_type, b"".join(chunks))
-    except ProbeError as exc:  # the guard refused, or the name did not resolve
-        raise FetchError(_probe_reason(exc), str(exc)) from exc
-    except httpx.TooManyRedirects as exc:
-        raise FetchError("redirects", f"{url}: more than {MAX_REDIRECTS} redirects") from exc
-    except httpx.TimeoutException as exc:
-        raise FetchError("timeout", f"{url}: timed out ({type(exc).__name__})") from exc
-    except httpx.ConnectError as exc:
-        reason = "tls" if "SSL" in str(exc) or "certificate" in str(exc) else "connect"
-        raise FetchError(reason, f"{url}: {exc}") from exc
-    except httpx.HTTPError as exc:
-        raise FetchError("http-error", f"{url}: {type(exc).__name__}: {exc}") from exc
+class Fetcher:
+    """GETs documents through the guard, at most :data:`MAX_REDIRECTS` redirects and
+    :data:`MAX_BODY` bytes; raises :class:`FetchError`. Only the first request of a
+    URL under a ``trusted_urls`` prefix skips the guard."""
+
+    def __init__(
+        self,
+        guarded: httpx.AsyncClient,
+        trusted: httpx.AsyncClient | None = None,
+        trusted_urls: Iterable[str] = (),
+    ) -> None:
+        self.guarded, self.trusted = guarded, trusted
+        self.trusted_urls = tuple(trusted_urls)
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.guarded.aclose()
+        if self.trusted is not None:
+            await self.trusted.aclose()
+
+    def _first_client(self, url: str) -> httpx.AsyncClient:
+        if self.trusted is not None and url.startswith(self.trusted_urls):
+            return self.trusted
+        return self.guarded
+
+    async def fetch(self, url: str, max_bytes: int = MAX_BODY) -> Fetched:
+        """GET ``url`` (2xx only), following redirects, reading at most ``max_bytes``."""
+        try:
+            return await self._fetch(url, max_bytes)
+        except ProbeError as exc:  # the guard refused, or the name did not resolve
+            raise FetchError(_probe_reason(exc), str(exc)) from exc
+        except httpx.TimeoutException as exc:
+            raise FetchError("timeout", f"{url}: timed out ({type(exc).__name__})") from exc
+        except httpx.ConnectError as exc:
+            reason = "tls" if "SSL" in str(exc) or "certificate" in str(exc) else "connect"
+            raise FetchError(reason, f"{url}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise FetchError("http-error", f"{url}: {type(exc).__name__}: {exc}") from exc
+
+    async def _fetch(self, url: str, max_bytes: int) -> Fetched:
+        current, client = httpx.URL(url), self._first_client(url)
+        for hop in range(MAX_REDIRECTS + 1):
+            async with client.stream("GET", current) as response:
+                if response.has_redirect_location:
+                    if hop == MAX_REDIRECTS:
+                        raise FetchError("redirects", f"{url}: more than {MAX_REDIRECTS} redirects")
+                    current = response.url.join(response.headers["location"])
+                    if current.scheme not in ("http", "https"):
+                        raise FetchError("http-error", f"{url}: a redirect to {current.scheme}:")
+                    client = self.guarded  # trust never carries over a redirect
+                    continue
+                return await _read(response, max_bytes)
+        raise AssertionError("unreachable: the last hop returns or raises")
+
+
+async def _read(response: httpx.Response, max_bytes: int) -> Fetched:
+    url = str(response.url)
+    if not 200 <= response.status_code < 300:
+        raise FetchError("http-status", f"{url} answered HTTP {response.status_code}")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError("too-large", f"{url} declares {declared} bytes (cap {max_bytes})")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_raw():
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchError("too-large", f"{url} sent more than {max_bytes} bytes")
+        chunks.append(chunk)
+    content_type = response.headers.get("content-type", "")
+    return Fetched(url, response.status_code, content_type, b"".join(chunks))
+
+
+def make_fetcher(
+    guard: Guard,
+    *,
+    trusted_urls: Iterable[str] = (),
+    ssl_context: ssl.SSLContext | None = None,
+    timeout: float = 5.0,
+    inner: httpcore.AsyncNetworkBackend | None = None,
+) -> Fetcher:
+    """The one outbound HTTP fetcher: guarded, timeouts on every phase. ``trusted_urls``
+    (the operator's ISPDB) get a client of their own that connects only to their origins."""
+    context = ssl_context or ssl.create_default_context()
+    trusted_urls = tuple(trusted_urls)
+    guarded = _client(GuardedBackend(guard, (), inner), context, timeout)
+    trusted = None
+    if trusted_urls:
+        only_there = Guard(allow_networks=(), resolver=guard.resolver, ports=())  # refuses all
+        backend = GuardedBackend(only_there, (origin(u) for u in trusted_urls), inner)
+        trusted = _client(backend, context, timeout)
+    return Fetcher(guarded, trusted, trusted_urls)
 
 
 def _probe_reason(exc: ProbeError) -> str:

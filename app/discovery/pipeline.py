@@ -13,13 +13,12 @@ import logging
 from collections.abc import Awaitable
 from typing import Protocol
 
-import httpx
 from pydantic import BaseModel, ConfigDict
 
 from app.discovery.autoconfig import AutoconfigError, parse_autoconfig
 from app.discovery.cache import Cache, MemoryCache
 from app.discovery.dns import DnsClient, DnsStatus
-from app.discovery.http import FetchError, fetch
+from app.discovery.http import Fetcher, FetchError
 from app.discovery.plan import (
     SRV_SERVICES,
     Fetch,
@@ -32,6 +31,7 @@ from app.discovery.plan import (
     ispdb_fetch,
     pick,
 )
+from app.discovery.templating import general_config
 from app.errors import UnknownDomain
 from app.models import AccountConfig, Attempt, ServerEndpoint, Source
 from app.providers.db import ProviderDB, to_account_config
@@ -51,6 +51,7 @@ class Discovery(BaseModel):
     trace: tuple[Attempt, ...] = ()
     findings: tuple[str, ...] = ()
     cached: bool = False
+    personal: bool = False  # names the asker beyond what placeholders can say: never cached
 
 
 class Verifier(Protocol):
@@ -66,7 +67,9 @@ Found = tuple[Rank, AccountConfig] | None
 class _Run:
     """The state of one discovery: attempts, answers, and the tasks still running."""
 
-    def __init__(self) -> None:
+    def __init__(self, email: str | None) -> None:
+        self.email = email  # the asker, whom fetched answers may name
+        self.personal = False
         self.trace: list[Attempt] = []
         self.found: list[tuple[Rank, AccountConfig]] = []
         self.findings: list[str] = []
@@ -91,7 +94,7 @@ class Discoverer:
         self,
         db: ProviderDB,
         dns: DnsClient,
-        http: httpx.AsyncClient,
+        http: Fetcher,
         settings: Settings,
         *,
         verifier: Verifier | None = None,
@@ -123,6 +126,8 @@ class Discoverer:
         if cached is not None:
             return cached.model_copy(update={"cached": True})
         result = await self._discover(domain, email)
+        if result.personal:
+            return result  # for this asker only
         ttl = (
             self.settings.discovery_cache_ttl
             if result.config
@@ -131,8 +136,18 @@ class Discoverer:
         await self.cache.set(domain, result, ttl)
         return result
 
+    async def known_or_cached(self, domain: str) -> Discovery | None:
+        """What :meth:`discover` answers from the database or the cache, else None;
+        never goes to the network."""
+        try:
+            self.db.config_for(domain)
+        except UnknownDomain:
+            cached = await self.cache.get(domain)
+            return None if cached is None else cached.model_copy(update={"cached": True})
+        return await self.discover(domain)
+
     async def _discover(self, domain: str, email: str | None) -> Discovery:
-        run = _Run()
+        run = _Run(email)
         jobs: list[tuple[Rank, Awaitable[Found]]] = [
             (f.rank, self._fetch(run, f, domain))
             for f in autoconfig_fetches(domain, email, Rank.AUTOCONFIG_HTTPS)
@@ -155,6 +170,7 @@ class Discoverer:
             return Discovery(
                 domain=domain, config=None, trace=tuple(run.trace), findings=tuple(run.findings)
             )
+        personal = run.personal
         best, alternatives = pick(run.found)
         if min(rank for rank, _ in run.found) is Rank.AUTOCONFIG_HTTP:
             run.findings.append("insecure-autoconfig")  # over plain http: could be forged
@@ -164,6 +180,7 @@ class Discoverer:
             alternatives=tuple(alternatives),
             trace=tuple(run.trace),
             findings=tuple(run.findings),
+            personal=personal,
         )
 
     async def _fetch(
@@ -171,11 +188,14 @@ class Discoverer:
     ) -> Found:
         started = run.loop.time()
         try:
-            fetched = await fetch(self.http, plan.url)
+            fetched = await self.http.fetch(plan.url)
             config, dropped = parse_autoconfig(fetched.body, domain, plan.source)
         except (FetchError, AutoconfigError) as exc:
             run.note(plan.source, plan.url, started, False, str(exc))
             return None
+        if run.email:  # the server may have filled in the asker: make it general again
+            config, shareable = general_config(config, run.email)
+            run.personal = run.personal or not shareable
         detail = "; ".join(f"dropped: {d}" for d in dropped)
         run.note(plan.source, plan.url, started, True, detail)
         return plan.rank, _relabel(config, relabel) if relabel else config

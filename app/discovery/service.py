@@ -6,13 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
-import httpx
-
 from app import metrics
 from app.discovery.cache import Cache
 from app.discovery.dns import DnsClient
 from app.discovery.guess import ProbeVerifier
-from app.discovery.http import HTTP_PORTS, make_client
+from app.discovery.http import HTTP_PORTS, Fetcher, make_fetcher
 from app.discovery.pipeline import Discoverer, Discovery, Verifier
 from app.errors import UnknownDomain
 from app.models import AccountConfig, EmailAddress
@@ -35,7 +33,7 @@ class ServiceDiscoverer(Discoverer):
         self,
         db: ProviderDB,
         dns: DnsClient,
-        http: httpx.AsyncClient,
+        http: Fetcher,
         settings: Settings,
         *,
         verifier: Verifier | None = None,
@@ -93,8 +91,12 @@ async def open_discovery(
     ``cache`` defaults to memory; ``limiter`` (the web app's) limits discoveries per domain.
     """
     dns = DnsClient.from_settings(settings)
-    guard = Guard(allow_networks=settings.probe_allow_networks, resolver=dns, ports=HTTP_PORTS)
-    http = make_client(
+    guard = Guard(
+        allow_networks=settings.discovery_allow_networks,
+        resolver=dns,
+        ports=HTTP_PORTS | settings.discovery_allow_ports,
+    )
+    http = make_fetcher(
         guard,
         trusted_urls=(settings.ispdb_url,),
         ssl_context=tls_context(settings.probe_ca_file),

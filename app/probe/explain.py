@@ -21,6 +21,7 @@ import ssl
 from app.errors import ProbeError
 from app.models import Security, ServerEndpoint
 from app.probe import wire
+from app.probe.recorder import describe
 from app.probe.report import Direction, ErrorInfo, Reason, TLSPolicy
 from app.probe.session import LineSession
 from app.probe.tls import policy_context
@@ -55,9 +56,18 @@ async def peek(session: LineSession, send: bytes | None = None) -> bytes:
             data = await reader.read(PEEK_BYTES)
     except (TimeoutError, ConnectionError, ssl.SSLError) as exc:
         log.debug("%s:%d peek: %r", session.host, session.port, exc)
-    shown = session.scrub(wire.decode(data[:120]))
-    session.record(Direction.NOTE, f"peek: {len(data)} bytes {shown!r}")
+    session.record(Direction.NOTE, f"peek: {len(data)} bytes: {_shown(session, data)}")
     return data
+
+
+def _shown(session: LineSession, data: bytes) -> str:
+    """What a peek heard: quoted only when it is the expected protocol, else described
+    (what listens there may not be a mail server, and its bytes are not ours to show)."""
+    if not data:
+        return "nothing"
+    if wire.identify(data) == session.protocol:
+        return repr(session.scrub(wire.decode(data[:120])))
+    return describe(data, session.protocol)
 
 
 async def _plain_greeting(session: LineSession) -> bytes:
@@ -104,8 +114,7 @@ async def explain(session: LineSession, endpoint: ServerEndpoint, error: ErrorIn
     elif error.reason is Reason.TLS_GARBLED and endpoint.security is Security.TLS:
         speaks = wire.identify(await _plain_greeting(session))
     elif error.reason is Reason.PROTOCOL_VIOLATION and error.step == "greeting":
-        heard = [e.line for e in session.transcript if e.direction is Direction.SERVER]
-        speaks = wire.identify(heard[-1].encode("utf-8", "replace")) if heard else None
+        speaks = wire.identify(session.first_heard) if session.first_heard else None
     reason = _sharpened(error.reason, speaks, expected)
     if reason is None:
         return error

@@ -1,9 +1,11 @@
-"""The SSRF guard: every outbound probe connection goes through :class:`Guard`.
+"""The SSRF guard: every outbound connection goes through :class:`Guard`.
 
 It resolves the name once, refuses the target if ANY address is not globally
-routable (after unwrapping IPv4 embedded in IPv6), allows only mail ports, and
-then connects to a vetted IP. The caller uses the host name, never the IP, for
-SNI and certificate checks (``start_tls(..., server_hostname=host)``).
+routable (after unwrapping IPv4 embedded in IPv6) unless the operator allows its
+network, allows only its own ports (mail ports for probes, 80 and 443 for
+discovery, plus the operator's) wherever the address is, and then connects to a
+vetted IP. The caller uses the host name, never the IP, for SNI and certificate
+checks (``start_tls(..., server_hostname=host)``).
 """
 
 from __future__ import annotations
@@ -144,10 +146,22 @@ def parse_ip_literal(host: str) -> IPAddress | None:
         return None
 
 
+def _port_list(ports: frozenset[int]) -> str:
+    """``25, 110, 20000-21999``: the ports in order, runs shown as ranges."""
+    runs: list[list[int]] = []
+    for port in sorted(ports):
+        if runs and port == runs[-1][1] + 1:
+            runs[-1][1] = port
+        else:
+            runs.append([port, port])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
 class Guard:
     """Vets targets and opens connections to vetted addresses only.
 
-    ``ports`` are the ports allowed outside ``allow_networks``: mail ports by default.
+    ``ports`` are the only ports allowed, inside ``allow_networks`` too: mail ports
+    by default. ``allow_networks`` widens the address ranges, never the ports.
     """
 
     def __init__(
@@ -171,24 +185,23 @@ class Guard:
         resolver: Resolver | None = None,
         connector: Connector | None = None,
     ) -> Guard:
+        """The probes' guard: mail ports and the operator's allowed ports and networks."""
         return cls(
-            allow_networks=settings.probe_allow_networks, resolver=resolver, connector=connector
+            allow_networks=settings.probe_allow_networks,
+            resolver=resolver,
+            connector=connector,
+            ports=MAIL_PORTS | settings.probe_allow_ports,
         )
 
     def check(self, host: str, port: int, addresses: Iterable[IPAddress]) -> None:
         """Raise :class:`GuardRefused` unless every address may be reached on ``port``."""
-        addresses = tuple(addresses)
-        operator_allowed = all(_allowed(a, self.allow_networks) for a in addresses)
-        if operator_allowed:
-            return
         for address in addresses:
             if not _allowed(address, self.allow_networks):
                 reason = refusal_reason(address)
                 if reason:
                     raise GuardRefused(f"refused {address}: {reason}", host=host, port=port)
         if port not in self.ports:
-            ports = ", ".join(str(p) for p in sorted(self.ports))
-            message = f"port {port} is not allowed (only {ports})"
+            message = f"port {port} is not allowed (only {_port_list(self.ports)})"
             raise GuardRefused(message, host=host, port=port)
 
     async def vet(self, host: str, port: int) -> tuple[IPAddress, ...]:

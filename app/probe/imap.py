@@ -84,7 +84,10 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
     client = _Client(session)
     async with session.step("greeting") as note:
         greeting = session.parse(wire.parse_imap_response, await session.read_line())
-        if greeting.tag != "*" or greeting.status not in {"OK", "PREAUTH"}:
+        if greeting.tag != "*" or greeting.status is None:  # RFC 3501 section 7.1
+            raise session.not_a_greeting()
+        session.confirm_greeting()
+        if greeting.status not in {"OK", "PREAUTH"}:
             message = f"the server refused the session: {greeting.status} {greeting.text}"
             raise session.error(Reason.SESSION_REFUSED, ProbeConnectError, message)
         note.detail = greeting.status

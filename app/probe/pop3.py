@@ -50,6 +50,7 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
     await open_connection(session, security)
     async with session.step("greeting"):
         greeting = await _status(session)
+        session.confirm_greeting()
         if not greeting.ok:
             message = f"the server refused the session: {greeting.text}"
             raise session.error(Reason.SESSION_REFUSED, ProbeConnectError, message)

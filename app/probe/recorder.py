@@ -18,9 +18,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from app.errors import ProbeError, ProbeTimeout
+from app.errors import ProbeError, ProbeTimeout, ProtocolViolation
 from app.probe.report import Direction, Reason, StepResult, TranscriptEntry
-from app.probe.wire.base import b64
+from app.probe.wire.base import b64, identify
 
 # Transcript lines keep the logger they had before this module was split off the session.
 log = logging.getLogger("app.probe.session")
@@ -54,8 +54,13 @@ class StepRecorder:
         step_timeout: float,
         secrets: tuple[str, ...] = (),
         on_step: Callable[[StepResult], None] | None = None,
+        protocol: str = "",
     ) -> None:
         self.host, self.port = host, port
+        self.protocol = protocol  # "IMAP", "POP3" or "SMTP": what the server should speak
+        self.greeted = False  # the server's first answer was its protocol's greeting
+        self.first_heard = b""  # the start of what it sent first, to recognise it
+        self._held: list[TranscriptEntry] = []  # server lines before the greeting was known
         self.on_step = on_step  # told about each step as it ends
         self.deadline, self.step_timeout = deadline, step_timeout
         self.transcript: list[TranscriptEntry] = []
@@ -99,6 +104,39 @@ class StepRecorder:
     def add_secrets(self, secrets: tuple[str, ...]) -> None:
         """Payloads sent in this session that hide a password (whole matches count)."""
         self._derived.update(s for s in secrets if s)
+
+    def confirm_greeting(self) -> None:
+        """The server's first answer is its protocol's greeting: the lines held until now
+        join the transcript, and later lines go there as they come."""
+        self.greeted = True
+        for entry in self._held:
+            self.transcript.append(entry)
+            log.debug("%s:%d %s %s", self.host, self.port, entry.direction.value, entry.line)
+        self._held.clear()
+
+    def _hear(self, raw: bytes, line: str) -> None:
+        """Record a server line, or hold it while the greeting is not yet known."""
+        if not self.first_heard:
+            self.first_heard = raw[:64]
+        if self.greeted:
+            self.record(Direction.SERVER, self.scrub(line))
+        else:
+            entry = TranscriptEntry(
+                t_ms=self._ms(), direction=Direction.SERVER, line=self.scrub(line)
+            )
+            self._held.append(entry)
+
+    def _withhold(self) -> None:
+        """Lines held from a server that never greeted are not shown: what answered
+        may not be a mail server at all. A short description takes their place."""
+        if self._held:
+            self._held.clear()
+            self.record(Direction.NOTE, describe(self.first_heard, self.protocol))
+
+    def not_a_greeting(self) -> ProtocolViolation:
+        """The error for a first answer that is not this protocol's greeting (not quoted)."""
+        message = describe(self.first_heard, self.protocol)
+        return self.error(Reason.PROTOCOL_VIOLATION, ProtocolViolation, message)
 
     def fail(self, reason: Reason, error: _E) -> _E:
         """Note why ``error`` is about to be raised; returns it for ``raise``."""
@@ -150,3 +188,14 @@ class StepRecorder:
         self.steps.append(step)
         if self.on_step is not None:
             self.on_step(step.model_copy(update={"detail": self.scrub(detail)}))
+
+
+def describe(first: bytes, expected: str) -> str:
+    """What a server that did not greet in ``expected`` answered, without quoting it."""
+    speaks = identify(first)
+    if speaks is None:
+        what = f"{expected} greeting" if expected else "mail greeting"
+        return f"the server's first answer is not a {what}; it is not shown"
+    if speaks == "TLS":
+        return "the server answered with a TLS handshake"
+    return f"the server answered with {speaks}" + (f", not {expected}" if expected else "")

@@ -63,6 +63,7 @@ class LineSession(StepRecorder):
         step_timeout: float = DEFAULT_STEP_TIMEOUT,
         secrets: tuple[str, ...] = (),
         on_step: Callable[[StepResult], None] | None = None,
+        protocol: str = "",
     ) -> None:
         super().__init__(
             host,
@@ -71,6 +72,7 @@ class LineSession(StepRecorder):
             step_timeout=step_timeout,
             secrets=secrets,
             on_step=on_step,
+            protocol=protocol,
         )
         self.guard, self.context, self.policy = guard, context, TLSPolicy.STRICT
         self.resolved: tuple[IPAddress, ...] | None = None
@@ -113,7 +115,7 @@ class LineSession(StepRecorder):
         except ProbeError as exc:
             self.reason = self._connect_reason(exc)
             raise
-        self._heard = False
+        self._heard, self.greeted, self.first_heard = False, False, b""
         self.record(Direction.NOTE, f"connected to {self.address} port {self.port}")
 
     def _connect_reason(self, exc: ProbeError) -> Reason:
@@ -196,6 +198,7 @@ class LineSession(StepRecorder):
 
     async def close(self) -> None:
         """Close the connection, waiting briefly (not past a step or the deadline); never raises."""
+        self._withhold()
         if self._streams is None:
             return
         _reader, writer = self._streams
@@ -255,8 +258,9 @@ class LineSession(StepRecorder):
 
     async def read_line(self) -> str:
         """One line (without CRLF), decoded and recorded scrubbed; returned as sent."""
-        line = wire.decode(await self._read_raw_line())
-        self.record(Direction.SERVER, self.scrub(line))
+        raw = await self._read_raw_line()
+        line = wire.decode(raw)
+        self._hear(raw, line)
         return line
 
     async def read_response(
@@ -290,15 +294,18 @@ class LineSession(StepRecorder):
             if total > MAX_RESPONSE:
                 raise self._oversized(f"a response larger than {MAX_RESPONSE} bytes")
             line = wire.decode(raw)
-            self.record(Direction.SERVER, self.scrub(line))
+            self._hear(raw, line)
             lines.append(line)
             if done(line):
                 return lines
 
     def parse(self, parser: Callable[[_In], _Out], value: _In) -> _Out:
-        """Run a :mod:`wire` parser, turning :class:`wire.WireError` into ProtocolViolation."""
+        """Run a :mod:`wire` parser, turning :class:`wire.WireError` into ProtocolViolation
+        (which quotes the server only once it has greeted in its protocol)."""
         try:
             return parser(value)
         except wire.WireError as exc:
+            if not self.greeted:
+                raise self.not_a_greeting() from exc
             error = self.error(Reason.PROTOCOL_VIOLATION, ProtocolViolation, str(exc))
             raise error from exc

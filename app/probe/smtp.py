@@ -57,6 +57,7 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
     await open_connection(session, security)
     async with session.step("greeting") as note:
         greeting = await _reply(session)
+        session.confirm_greeting()
         if greeting.code != 220:
             message = f"the server refused the session: {greeting.code} {greeting.text}"
             raise session.error(Reason.SESSION_REFUSED, ProbeConnectError, message)

@@ -111,6 +111,7 @@ async def probe(
         step_timeout=step_timeout,
         secrets=(password,),
         on_step=on_step,
+        protocol=endpoint.protocol.name,
     )
     login = Login(username, password, mechanism, allow_plaintext_auth)
     found = Observations()

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from app.paths import DATA_DIR
-from tests.realservers import free_tcp_port
+from tests.realservers import PROBE_LOOPBACK_ENV, free_tcp_port, listen_in_test_range
 from tests.sample_data import provider_toml
 
 try:
@@ -115,7 +115,7 @@ def run_app(
         MAILSETUP_DNS_TIMEOUT="1",
         MAILSETUP_ISPDB_URL="http://127.0.0.1:9/v1.1/",
         MAILSETUP_DISCOVERY_DEADLINE="3",
-        MAILSETUP_PROBE_ALLOW_NETWORKS="127.0.0.1/32",
+        **PROBE_LOOPBACK_ENV,
         MAILSETUP_PROBE_CA_FILE=str(ca_file),
         MAILSETUP_PROBE_DEADLINE="15",
         MAILSETUP_RATE_LIMITS="false",  # the tests run many live tests from one client
@@ -197,7 +197,7 @@ class SlowProxy:
                         await writer.wait_closed()
                 handlers.discard(task)
 
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        server = await asyncio.start_server(handle, sock=listen_in_test_range())
         self.port = int(server.sockets[0].getsockname()[1])
         self._ready.set()
         await self._stop.wait()

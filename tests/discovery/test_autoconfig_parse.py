@@ -82,6 +82,11 @@ def test_round_trip_of_every_shipped_provider(db: ProviderDB) -> None:
             b"<socketType>SSL</socketType><username>%REALNAME%</username></incomingServer>",
             "unknown placeholder",
         ),
+        (  # only %EMAILDOMAIN% may stand in a host name
+            b'<incomingServer type="pop3"><hostname>%EMAILLOCALPART%.example.org</hostname>'
+            b"<port>995</port><socketType>SSL</socketType></incomingServer>",
+            "only %EMAILDOMAIN% may stand in a host",
+        ),
         (  # DEL is allowed in XML; in a login command it is not
             b'<incomingServer type="pop3"><hostname>pop.example.org</hostname><port>995</port>'
             b"<socketType>SSL</socketType><username>%EMAILADDRESS%\x7f</username>"
@@ -129,3 +134,13 @@ EXTERNAL = b"""<?xml version="1.0"?>
 def test_unusable_documents_are_refused(body: bytes, reason: str) -> None:
     with pytest.raises(AutoconfigError, match=reason):
         parse_autoconfig(body, "example.org", Source.AUTOCONFIG)
+
+
+def test_emaildomain_in_a_host_name_is_filled_before_it_is_checked() -> None:
+    extra = (
+        b'<incomingServer type="pop3"><hostname>pop.%EMAILDOMAIN%</hostname><port>995</port>'
+        b"<socketType>SSL</socketType></incomingServer>"
+    )
+    config, dropped = parse_autoconfig(doc(extra), "example.org", Source.AUTOCONFIG)
+    assert dropped == []
+    assert "pop.example.org" in [e.host for e in config.endpoints]

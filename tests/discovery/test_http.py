@@ -5,11 +5,10 @@ from __future__ import annotations
 import ssl
 import time
 
-import httpx
 import pytest
 
 from app.discovery.dns import DnsClient
-from app.discovery.http import HTTP_PORTS, FetchError, fetch, make_client
+from app.discovery.http import HTTP_PORTS, Fetcher, FetchError, make_fetcher
 from app.probe.guard import Guard
 from tests.discovery.conftest import LOOPBACK, PortMap
 from tests.discovery.httpserver import Site, document, endless, redirect, slow
@@ -25,13 +24,13 @@ def _client(
     allow: bool = True,
     trusted: tuple[str, ...] = (),
     timeout: float = 3.0,
-) -> httpx.AsyncClient:
+) -> Fetcher:
     guard = Guard(
         allow_networks=(LOOPBACK,) if allow else (),
         resolver=DnsClient((nameserver,), timeout=2.0),
         ports=HTTP_PORTS,
     )
-    return make_client(
+    return make_fetcher(
         guard, trusted_urls=trusted, ssl_context=context, timeout=timeout, inner=portmap
     )
 
@@ -41,7 +40,7 @@ async def test_https_to_a_vetted_ip_with_the_name_for_tls(
 ) -> None:
     site.route("autoconfig.example.test", "/mail/config-v1.1.xml", document(XML))
     async with _client(nameserver, client_context, portmap) as client:
-        got = await fetch(client, "https://autoconfig.example.test/mail/config-v1.1.xml")
+        got = await client.fetch("https://autoconfig.example.test/mail/config-v1.1.xml")
     assert got.body == XML
     assert got.content_type == "text/xml"
     # The connection went to the IP the guard vetted, never to the name.
@@ -65,7 +64,7 @@ async def test_redirect_to_a_private_address_is_refused(
     site.route("example.test", "/start", redirect(target))
     async with _client(nameserver, client_context, portmap) as client:
         with pytest.raises(FetchError) as info:
-            await fetch(client, "http://example.test/start")
+            await client.fetch("http://example.test/start")
     assert info.value.reason == "refused"
     assert portmap.connected == [("127.0.0.1", 80)], "the refused hop was never connected to"
 
@@ -76,7 +75,7 @@ async def test_private_name_is_refused_without_connecting(
     async with _client(nameserver, client_context, portmap, allow=False) as client:
         for url in ("https://private.test/", "https://autoconfig.example.test/", "http://[::1]/"):
             with pytest.raises(FetchError) as info:
-                await fetch(client, url)
+                await client.fetch(url)
             assert info.value.reason == "refused", url
     assert portmap.connected == []
 
@@ -88,10 +87,10 @@ async def test_at_most_three_redirects(
         site.route("hop.test", f"/{i}", redirect(f"http://hop.test/{i + 1}"))
     site.route("hop.test", "/3", document(XML))
     async with _client(nameserver, client_context, portmap) as client:
-        assert (await fetch(client, "http://hop.test/0")).body == XML
+        assert (await client.fetch("http://hop.test/0")).body == XML
         site.route("hop.test", "/3", redirect("http://hop.test/4"))
         with pytest.raises(FetchError) as info:
-            await fetch(client, "http://hop.test/0")
+            await client.fetch("http://hop.test/0")
     assert info.value.reason == "redirects"
 
 
@@ -107,7 +106,7 @@ async def test_body_cap(
     started = time.monotonic()
     async with _client(nameserver, client_context, portmap) as client:
         with pytest.raises(FetchError) as info:
-            await fetch(client, "http://example.test/big")
+            await client.fetch("http://example.test/big")
     assert info.value.reason == "too-large"
     assert time.monotonic() - started < 5
 
@@ -119,7 +118,7 @@ async def test_slow_body_times_out(
     started = time.monotonic()
     async with _client(nameserver, client_context, portmap, timeout=0.3) as client:
         with pytest.raises(FetchError) as info:
-            await fetch(client, "http://example.test/slow")
+            await client.fetch("http://example.test/slow")
     assert info.value.reason == "timeout"
     assert time.monotonic() - started < 3
 
@@ -129,7 +128,7 @@ async def test_http_error_status(
 ) -> None:
     async with _client(nameserver, client_context, portmap) as client:
         with pytest.raises(FetchError) as info:
-            await fetch(client, "http://example.test/missing")
+            await client.fetch("http://example.test/missing")
     assert info.value.reason == "http-status"
 
 
@@ -139,7 +138,7 @@ async def test_untrusted_certificate_is_a_tls_failure(
     site.route("autoconfig.example.test", "/x", document(XML))
     async with _client(nameserver, ssl.create_default_context(), portmap) as client:
         with pytest.raises(FetchError) as info:
-            await fetch(client, "https://autoconfig.example.test/x")
+            await client.fetch("https://autoconfig.example.test/x")
     assert info.value.reason == "tls"
 
 
@@ -154,7 +153,66 @@ async def test_trusted_ispdb_origin_skips_the_guard(
     site.route("*", "/v1.1/example.org", document(XML))
     base = f"http://127.0.0.1:{web[80]}/v1.1/"
     async with _client(nameserver, client_context, portmap, allow=False, trusted=(base,)) as c:
-        assert (await fetch(c, base + "example.org")).body == XML
+        assert (await c.fetch(base + "example.org")).body == XML
         with pytest.raises(FetchError) as info:
-            await fetch(c, f"http://127.0.0.1:{web[443]}/v1.1/example.org")
+            await c.fetch(f"http://127.0.0.1:{web[443]}/v1.1/example.org")
         assert info.value.reason == "refused"
+
+
+async def test_a_redirect_to_the_trusted_ispdb_origin_is_vetted(
+    nameserver: str,
+    client_context: ssl.SSLContext,
+    portmap: PortMap,
+    site: Site,
+    web: dict[int, int],
+) -> None:
+    """A hostile domain's autoconfig points at the ISPDB's host and port: trust belongs to
+    the service's own ISPDB requests, so the hop is vetted (that port is no HTTP port)."""
+    ispdb = f"http://127.0.0.1:{web[80]}/v1.1/"
+    site.route("*", "/v1.1/admin/secrets", document(b"<clientConfig>SECRET</clientConfig>"))
+    site.route("example.test", "/start", redirect(ispdb + "admin/secrets"))
+    async with _client(nameserver, client_context, portmap, trusted=(ispdb,)) as client:
+        with pytest.raises(FetchError) as info:
+            await client.fetch("http://example.test/start")
+    assert info.value.reason == "refused"
+    assert "SECRET" not in str(info.value)
+    assert ("127.0.0.1", "/v1.1/admin/secrets") not in site.requests
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["/v1.1/admin/secrets", "http://127.0.0.2/x", "http://169.254.169.254/latest/meta-data/"],
+)
+async def test_the_trusted_ispdbs_own_redirects_are_vetted(
+    nameserver: str,
+    client_context: ssl.SSLContext,
+    portmap: PortMap,
+    site: Site,
+    web: dict[int, int],
+    location: str,
+) -> None:
+    """Even the ISPDB's redirects, to itself included, are vetted like any other URL."""
+    ispdb = f"http://127.0.0.1:{web[80]}/v1.1/"
+    site.route("*", "/v1.1/example.org", redirect(location))
+    site.route("*", "/v1.1/admin/secrets", document(b"<clientConfig>SECRET</clientConfig>"))
+    async with _client(nameserver, client_context, portmap, allow=False, trusted=(ispdb,)) as c:
+        with pytest.raises(FetchError) as info:
+            await c.fetch(ispdb + "example.org")
+    assert info.value.reason == "refused"
+    assert [path for _, path in site.requests] == ["/v1.1/example.org"]
+
+
+async def test_redirects_are_followed_hop_by_hop_and_counted(
+    nameserver: str, client_context: ssl.SSLContext, portmap: PortMap, site: Site
+) -> None:
+    site.route("hop.test", "/a", redirect("/b", 301))
+    site.route("hop.test", "/b", redirect("http://example.test/c", 307))
+    site.route("example.test", "/c", document(XML))
+    site.route("example.test", "/ftp", redirect("ftp://example.test/x"))
+    async with _client(nameserver, client_context, portmap) as client:
+        got = await client.fetch("http://hop.test/a")
+        with pytest.raises(FetchError, match="redirect to ftp"):
+            await client.fetch("http://example.test/ftp")
+    assert got.body == XML
+    assert got.url == "http://example.test/c"
+    assert portmap.connected[:2] == [("127.0.0.1", 80), ("127.0.0.1", 80)]

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.discovery.dns import DnsClient
-from app.discovery.http import HTTP_PORTS, make_client
+from app.discovery.http import HTTP_PORTS, make_fetcher
 from app.discovery.pipeline import Discoverer
 from app.discovery.plan import guess_candidates
 from app.models import Protocol, Security, ServerEndpoint, Source
@@ -69,7 +69,7 @@ async def make_discoverer(
         )
         dns = DnsClient((nameserver,), timeout=2.0)
         guard = Guard(allow_networks=(LOOPBACK,), resolver=dns, ports=HTTP_PORTS)
-        http = make_client(
+        http = make_fetcher(
             guard,
             trusted_urls=(settings.ispdb_url,),
             ssl_context=client_context,

@@ -28,6 +28,7 @@ from app.settings import Settings
 from tests.hardening.forms import post_form
 from tests.probe.conftest import make_settings
 from tests.probe.fakes import Peer, Scripted, scripted_server
+from tests.realservers import PROBE_LOOPBACK
 
 INJECTED = "secret\r\nDELE 1\r\nDELE 2"
 # Every C0 control and DEL: each would cut, split or smuggle into a command.
@@ -57,7 +58,7 @@ async def pop3_server() -> AsyncIterator[Scripted]:
 @pytest.fixture
 async def app(client_for) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
     client: httpx.AsyncClient = await client_for(
-        DATA_DIR, probe_allow_networks="127.0.0.1/32", probe_deadline=5.0, rate_limits=False
+        DATA_DIR, **PROBE_LOOPBACK, probe_deadline=5.0, rate_limits=False
     )
     return client
 

@@ -8,6 +8,7 @@ import pytest
 from app.settings import Settings
 from tests.hardening.conftest import MakeClient
 from tests.hardening.forms import post_form
+from tests.realservers import PROBE_LOOPBACK
 from tests.servers import USERS, WRONG_PASSWORD, Certificates
 
 ALICE = "alice@mail.test"
@@ -152,7 +153,7 @@ async def test_failed_logins_lock_the_account_on_that_target(
 ) -> None:
     c = await make_client(
         rate_limit_auth_failure="2/minute",
-        probe_allow_networks="127.0.0.1/32",
+        **PROBE_LOOPBACK,
         probe_ca_file=certs.ca_file,
         probe_deadline=10.0,
     )

@@ -21,7 +21,7 @@ import pytest
 
 from app.logging_setup import JsonFormatter, SafeTextFormatter, safe_traceback
 from tests.probe.fakes import Peer, scripted_server
-from tests.realservers import serve_app
+from tests.realservers import PROBE_LOOPBACK_ENV, serve_app
 
 FORGED_TEXT = "2026-01-01 00:00:00,000 CRITICAL app.forged [-] FORGED-RECORD"
 FORGED_JSON = '{"time":"2026-01-01T00:00:00+00:00","level":"critical","message":"FORGED-RECORD"}'
@@ -73,7 +73,7 @@ async def test_a_hostile_server_cannot_forge_log_lines(
             **os.environ,
             "MAILSETUP_LOG_FORMAT": log_format,
             "MAILSETUP_LOG_LEVEL": "debug",
-            "MAILSETUP_PROBE_ALLOW_NETWORKS": "127.0.0.1/32",
+            **PROBE_LOOPBACK_ENV,
             "MAILSETUP_DNS_SERVERS": nameserver,
             "MAILSETUP_ISPDB_URL": "http://127.0.0.1:9/v1.1/",
             "MAILSETUP_RATE_LIMITS": "off",

@@ -20,7 +20,7 @@ import pytest
 
 from tests.hardening.forms import csrf_token
 from tests.leaks import secret_forms_plain
-from tests.realservers import serve_app
+from tests.realservers import PROBE_LOOPBACK_ENV, serve_app
 from tests.sample_data import provider_toml
 from tests.servers import USERS, Certificates, SmtpServers
 
@@ -68,10 +68,11 @@ def service(
         "MAILSETUP_DATA_DIR": str(tmp_path / "data"),
         "MAILSETUP_LOG_FORMAT": "json",
         "MAILSETUP_LOG_LEVEL": "debug",
-        "MAILSETUP_PROBE_ALLOW_NETWORKS": "127.0.0.1/32",
+        **PROBE_LOOPBACK_ENV,
         "MAILSETUP_PROBE_CA_FILE": str(certs.ca_file),
         "MAILSETUP_DNS_SERVERS": nameserver,
         "MAILSETUP_ISPDB_URL": "http://127.0.0.1:9/v1.1/",
+        "MAILSETUP_RATE_LIMITS": "off",  # one login tested often: the limits are not tested here
     }
     log = tmp_path / "service.log"
     with serve_app(env, log, log_level="debug") as url:

@@ -20,6 +20,7 @@ import pytest
 from app.paths import DATA_DIR
 from app.probe.recorder import WITHHELD
 from tests.probe.fakes import Peer, scripted_server
+from tests.realservers import PROBE_LOOPBACK
 from tests.servers import Certificates, server_context
 
 EchoFor = Callable[[str], bytes]
@@ -46,7 +47,7 @@ def pop3_echo(certs: Certificates, after_pass: EchoFor, password: str) -> Callab
 async def app(client_for, certs: Certificates) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
     client: httpx.AsyncClient = await client_for(
         DATA_DIR,
-        probe_allow_networks="127.0.0.1/32",
+        **PROBE_LOOPBACK,
         probe_ca_file=certs.ca_file,
         probe_deadline=5.0,
         rate_limits=False,

@@ -9,6 +9,7 @@ import pytest
 
 from app.probe.guard import IPAddress
 from app.settings import Settings
+from tests.realservers import TEST_PORT_RANGE
 from tests.servers import Certificates
 
 LOOPBACK = ipaddress.IPv4Network("127.0.0.1/32")
@@ -37,6 +38,7 @@ def resolver() -> FakeResolver:
 def make_settings(ca_file: Path | None, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "probe_allow_networks": (LOOPBACK,),
+        "probe_allow_ports": TEST_PORT_RANGE,
         "probe_ca_file": ca_file,
         "probe_deadline": 10.0,
     }

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tests.realservers import listen_in_test_range
+
 Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
@@ -95,7 +97,7 @@ async def scripted_server(script: Script) -> AsyncIterator[Scripted]:
             with contextlib.suppress(OSError, ssl.SSLError):
                 await writer.wait_closed()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    server = await asyncio.start_server(handle, sock=listen_in_test_range())
     port = int(server.sockets[0].getsockname()[1])
     try:
         yield Scripted(port, peers, errors)

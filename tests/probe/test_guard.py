@@ -9,6 +9,7 @@ import pytest
 
 from app.errors import GuardRefused, ProbeConnectError, ProbeDNSError, ProbeTimeout
 from app.probe.guard import MAIL_PORTS, Guard, Streams, SystemResolver, refusal_reason
+from app.settings import Settings
 
 from .conftest import FakeResolver
 from .fakes import ForbiddenConnector
@@ -156,15 +157,38 @@ async def test_all_addresses_failing_is_a_connect_error_naming_host_and_port() -
 
 
 class TestOperatorAllowList:
-    async def test_allowed_network_may_use_any_port(self) -> None:
-        connector = RecordingConnector()
+    @pytest.mark.parametrize("port", [22, 80, 6379, 10143])
+    async def test_an_allowed_network_keeps_the_port_limit(self, port: int) -> None:
+        """Allowing loopback used to open every port on it: SSH, Redis, admin pages."""
         guard = Guard(
             allow_networks=[ipaddress.ip_network("127.0.0.1/32")],
             resolver=FakeResolver({"mail.test": ["127.0.0.1"]}),
-            connector=connector,
+            connector=ForbiddenConnector(),
         )
-        await guard.connect("mail.test", 10143)
-        assert connector.calls == [("127.0.0.1", 10143)]
+        with pytest.raises(GuardRefused, match=f"port {port} is not allowed"):
+            await guard.connect("mail.test", port)
+
+    async def test_allowed_ports_are_added_to_the_mail_ports(self) -> None:
+        settings = Settings(
+            probe_allow_networks="127.0.0.1/32", probe_allow_ports="10143,20000-20009"
+        )
+        connector = RecordingConnector()
+        resolver = FakeResolver({"mail.test": ["127.0.0.1"]})
+        guard = Guard.from_settings(settings, resolver=resolver, connector=connector)
+        for port in (993, 10143, 20000, 20009):
+            await guard.connect("mail.test", port)
+        for port in (10144, 20010, 6379):
+            with pytest.raises(GuardRefused, match=r"only 25, 110, 143.*10143, 20000-20009\)"):
+                await guard.connect("mail.test", port)
+        assert [port for _, port in connector.calls] == [993, 10143, 20000, 20009]
+
+    async def test_allowed_ports_do_not_open_private_networks(self) -> None:
+        settings = Settings(probe_allow_ports="6379")
+        guard = Guard.from_settings(
+            settings, resolver=FakeResolver({}), connector=ForbiddenConnector()
+        )
+        with pytest.raises(GuardRefused, match="loopback"):
+            await guard.connect("127.0.0.1", 6379)
 
     @pytest.mark.parametrize("address", ["127.0.0.2", "::1", "10.0.0.1"])
     async def test_outside_the_allowed_network_is_still_refused(self, address: str) -> None:

@@ -58,7 +58,7 @@ async def test_wrong_guesses_are_refused(
         _endpoint(Protocol.IMAP, dovecot["pop3s"], Security.TLS)
     )
     assert wrong_protocol is not None
-    assert "no imap greeting" in wrong_protocol
+    assert wrong_protocol == "the server answered with POP3, not IMAP"  # described, not quoted
     # a certificate for another name fails the handshake
     bad_cert = await verifier.confirm(
         _endpoint(Protocol.IMAP, dovecot["imaps"], Security.TLS, host="wrong.test")

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
+from tests.realservers import listen_in_test_range
 from tests.servers import Handler, authenticator, free_port
 
 NOW = dt.datetime.now(dt.UTC)
@@ -159,7 +160,7 @@ def smtps(context: ssl.SSLContext) -> Iterator[int]:
 @contextlib.contextmanager
 def blocking_pop3s(context: ssl.SSLContext) -> Iterator[int]:
     """A POP3 server on blocking TLS sockets: greets, refuses CAPA, says goodbye to QUIT."""
-    listener = socket.create_server(("127.0.0.1", 0))
+    listener = listen_in_test_range()
     listener.settimeout(0.2)
     stop = threading.Event()
 

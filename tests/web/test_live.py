@@ -11,6 +11,7 @@ import pytest
 from app.settings import Settings
 from tests.hardening.forms import post_form
 from tests.leaks import secret_forms_plain
+from tests.realservers import PROBE_LOOPBACK
 from tests.sample_data import provider_toml
 from tests.servers import USERS, WRONG_PASSWORD, Certificates, SmtpServers
 
@@ -48,7 +49,11 @@ async def live(
         {"mail.test.toml": provider_toml("mail.test", domains=("mail.test",), servers=rows)}
     )  # type: ignore[arg-type]
     client: httpx.AsyncClient = await client_for(
-        data, probe_allow_networks="127.0.0.1/32", probe_ca_file=certs.ca_file, probe_deadline=10.0
+        data,
+        **PROBE_LOOPBACK,
+        probe_ca_file=certs.ca_file,
+        probe_deadline=10.0,
+        rate_limit_test="100/minute",  # six servers a test, several tests: not a limit test
     )
     return client
 
