@@ -165,6 +165,7 @@ class Reason(StrEnum):
     TLS_VERSION = "tls-version"  # no common protocol version
     TLS_GARBLED = "tls-garbled"  # the answer to the handshake was not TLS
     TLS_HANDSHAKE = "tls-handshake"  # any other handshake failure
+    SERVICE_BUSY = "service-busy"  # no probe slot before the deadline: the tester's capacity
     OTHER = "other"
 
 
@@ -231,6 +232,7 @@ class Code(StrEnum):
     UNSAFE_LOGIN = "unsafe-login"
     MAILBOX_UNAVAILABLE = "mailbox-unavailable"
     PROBE_ERROR = "probe-error"
+    SERVICE_BUSY = "service-busy"
 
 
 class Finding(BaseModel):

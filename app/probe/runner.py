@@ -17,8 +17,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from app.models import AccountConfig, ServerEndpoint
+from app.probe.diagnose import diagnose
 from app.probe.guard import Resolver
-from app.probe.report import ProbeResult, StepResult
+from app.probe.report import (
+    AuthOutcome,
+    AuthStatus,
+    ErrorInfo,
+    NotAttempted,
+    ProbeResult,
+    Reason,
+    StepResult,
+)
+from app.probe.slots import ANYONE, FairSlots
 from app.probe.tester import probe
 from app.settings import Settings
 
@@ -62,19 +72,40 @@ class ReportEvent(_Event):
 Event = StartEvent | StepEvent | ResultEvent | ReportEvent
 
 
-_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FairSlots] = (
     weakref.WeakKeyDictionary()
 )
+SHARE = 4  # one client may hold a quarter of the slots
 
 
-def _slots(limit: int) -> asyncio.Semaphore:
+def _slots(limit: int) -> FairSlots:
     """The running loop's probe slots: at most ``limit`` probes talk at once, so TLS
-    handshakes and parsing never pile up on the event loop (others queue here)."""
+    handshakes and parsing never pile up on the event loop, and one client holds at
+    most a quarter of them (others queue here, each behind its own client)."""
     loop = asyncio.get_running_loop()
     slots = _SLOTS.get(loop)
-    if slots is None:
-        slots = _SLOTS[loop] = asyncio.Semaphore(limit)
+    if slots is None or slots.total != limit:
+        slots = _SLOTS[loop] = FairSlots(limit, max(1, limit // SHARE))
     return slots
+
+
+BUSY = "no probe slot became free before the test's deadline: the service is at capacity"
+
+
+def _busy(target: Target, waited_ms: float) -> ProbeResult:
+    """The result of a probe that never got a slot: the service's fault, nobody else's."""
+    return ProbeResult(
+        endpoint=target.endpoint,
+        username=target.username,
+        ok=False,
+        duration_ms=waited_ms,
+        auth=AuthOutcome(
+            status=AuthStatus.NOT_ATTEMPTED,
+            detail="the test did not start",
+            not_attempted=NotAttempted.STOPPED,
+        ),
+        error=ErrorInfo(type="ServiceBusy", message=BUSY, reason=Reason.SERVICE_BUSY, step="queue"),
+    )
 
 
 async def run_tests(
@@ -86,15 +117,35 @@ async def run_tests(
     account: AccountConfig | None = None,
     allow_invalid_certificate: bool = False,
     lang: str = "en",
+    deadline: float | None = None,
+    client: str = ANYONE,
 ) -> AsyncIterator[Event]:
-    """Probe every target concurrently; yield events as they happen, then the report."""
+    """Probe every target concurrently; yield events as they happen, then the report.
+
+    ``deadline`` (the event loop's clock) bounds everything, waiting for a probe slot
+    included; by default it is ``settings.probe_deadline`` from now. ``client`` (an IP
+    address or IPv6 /64) is whose fair share of the slots the probes take.
+    """
     loop = asyncio.get_running_loop()
     started = loop.time()
+    deadline = started + settings.probe_deadline if deadline is None else deadline
     queue: asyncio.Queue[StepEvent | ResultEvent | Exception] = asyncio.Queue()
+    slots = _slots(settings.probe_concurrency)
 
     async def one(index: int, target: Target) -> None:
         try:
-            async with _slots(settings.probe_concurrency):
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await slots.acquire(client)
+            except TimeoutError:
+                waited = round((loop.time() - started) * 1000, 1)
+                busy = _busy(target, waited)
+                findings = diagnose(busy, account, lang=lang)
+                queue.put_nowait(
+                    ResultEvent(server=index, result=busy.model_copy(update={"findings": findings}))
+                )
+                return
+            try:
                 result = await probe(
                     target.endpoint,
                     target.username,
@@ -105,7 +156,10 @@ async def run_tests(
                     allow_invalid_certificate=allow_invalid_certificate,
                     lang=lang,
                     on_step=lambda step: queue.put_nowait(StepEvent(server=index, step=step)),
+                    deadline=deadline,
                 )
+            finally:
+                slots.release(client)
         except Exception as exc:  # noqa: BLE001 - a bug, not a server failure: re-raised below
             queue.put_nowait(exc)
             return
@@ -125,6 +179,9 @@ async def run_tests(
     finally:
         for task in tasks:
             task.cancel()
+        # Wait for them: a probe closes its connection as it is cancelled, and an
+        # abandoned test must not leave a transport open behind it.
+        await asyncio.gather(*tasks, return_exceptions=True)
     ordered = tuple(results[i] for i in range(len(targets)))
     yield ReportEvent(
         ok=all(r.ok for r in ordered),
@@ -142,6 +199,8 @@ async def run_all(
     account: AccountConfig | None = None,
     allow_invalid_certificate: bool = False,
     lang: str = "en",
+    deadline: float | None = None,
+    client: str = ANYONE,
 ) -> ReportEvent:
     """Run :func:`run_tests` to the end and return the report."""
     async for event in run_tests(
@@ -152,6 +211,8 @@ async def run_all(
         account=account,
         allow_invalid_certificate=allow_invalid_certificate,
         lang=lang,
+        deadline=deadline,
+        client=client,
     ):
         if isinstance(event, ReportEvent):
             return event

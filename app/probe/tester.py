@@ -82,6 +82,7 @@ async def probe(
     lang: str = "en",
     step_timeout: float = DEFAULT_STEP_TIMEOUT,
     on_step: Callable[[StepResult], None] | None = None,
+    deadline: float | None = None,
 ) -> ProbeResult:
     """Connect to ``endpoint`` through the guard, inspect TLS, read its capabilities,
     log in read-only, and diagnose the outcome.
@@ -95,7 +96,8 @@ async def probe(
     connects again to read the chain, but sends the password only with
     ``allow_invalid_certificate``. ``account`` (the provider's record, if known)
     shapes the findings, which are in ``lang`` (en or zh-Hans). ``on_step`` is
-    called as each step ends.
+    called as each step ends. ``deadline`` (the event loop's clock) ends the probe;
+    by default it is ``settings.probe_deadline`` from now.
     """
     if mechanism not in MECHANISMS[endpoint.protocol]:
         raise ValueError(f"{endpoint.protocol.value} has no {mechanism.value} login")
@@ -107,7 +109,7 @@ async def probe(
         endpoint.port,
         guard=Guard.from_settings(settings, resolver=resolver, connector=connector),
         context=tls.tls_context(settings.probe_ca_file),
-        deadline=loop.time() + settings.probe_deadline,
+        deadline=loop.time() + settings.probe_deadline if deadline is None else deadline,
         step_timeout=step_timeout,
         secrets=(password,),
         on_step=on_step,

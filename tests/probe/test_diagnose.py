@@ -275,6 +275,7 @@ REASONS = {
     Reason.TLS_VERSION: Code.TLS_HANDSHAKE_FAILED,  # even the legacy handshake failed
     Reason.TLS_GARBLED: Code.TLS_GARBLED,
     Reason.TLS_HANDSHAKE: Code.TLS_HANDSHAKE_FAILED,
+    Reason.SERVICE_BUSY: Code.SERVICE_BUSY,  # the tester's capacity, never the server's
     Reason.OTHER: Code.PROBE_ERROR,
 }
 

@@ -153,6 +153,16 @@ CONNECTION: dict[Code, Entry] = {
         N_("Set the security for this port to SSL/TLS."),
         "请把该端口的加密方式设为 SSL/TLS。",
     ),
+    Code.SERVICE_BUSY: Entry(
+        ERROR,
+        N_(
+            "This service is testing many accounts right now and could not start the test "
+            "of {host} port {port} in time. Your settings are not in question."
+        ),
+        "本服务正在测试许多账户，没能及时开始测试 {host} 的 {port} 端口。这与你的设置无关。",
+        N_("Try again in a minute."),
+        "请过一分钟再试。",
+    ),
     Code.PROBE_ERROR: Entry(
         ERROR,
         N_("The test of {host} port {port} did not complete."),
