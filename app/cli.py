@@ -12,7 +12,7 @@ import typer
 from pydantic import SecretStr, ValidationError
 
 from app.errors import DataError, InvalidAddress, UnknownDomain
-from app.livetest import ServerSpec, plan_test, report_json, stream
+from app.livetest import MAX_SERVERS, ServerSpec, plan_test, report_json, stream, unique_servers
 from app.models import Attempt
 from app.paths import DATA_DIR
 from app.probe.runner import ReportEvent
@@ -114,6 +114,14 @@ def serve(
     """Start the web service (one process; the Docker image runs this)."""
     import uvicorn
 
+    from app.main import check_settings
+    from app.settings import get_settings
+
+    try:
+        check_settings(get_settings())
+    except ValueError as exc:  # ConfigError, and pydantic's ValidationError
+        _say(f"error: {_reason(exc)}", err=True)
+        raise typer.Exit(2) from exc
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -210,7 +218,9 @@ def live_test(
     server: Annotated[
         list[str] | None,
         typer.Option(
-            "--server", help="protocol:host:port:security instead of the known servers; repeat."
+            "--server",
+            help=f"protocol:host:port:security instead of the known servers; repeat (at "
+            f"most {MAX_SERVERS}, each once).",
         ),
     ] = None,
     username: Annotated[str | None, typer.Option(help="Login name, if not the address.")] = None,
@@ -226,7 +236,9 @@ def live_test(
     is not a terminal; never from the command line.
     """
     try:
-        specs = [ServerSpec.parse(s) for s in server or []]
+        specs = unique_servers([ServerSpec.parse(s) for s in server or []])
+        if len(specs) > MAX_SERVERS:
+            raise ValueError(f"give at most {MAX_SERVERS} --server options")
     except ValueError as exc:  # pydantic's ValidationError among them
         _say(f"error: {_reason(exc)}", err=True)
         raise typer.Exit(2) from exc

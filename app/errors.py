@@ -4,6 +4,7 @@ Every error raised on purpose derives from :class:`MailsetupError`, and mixes in
 the builtin that callers would naturally catch::
 
     MailsetupError
+    ├── ConfigError(ValueError)        settings the service refuses to start with
     ├── DataError                      data/ could not be loaded
     │   └── ProviderFileError          one file: names the file, the field and the problem
     ├── InvalidAddress(ValueError)     an email address or domain that cannot be used
@@ -26,6 +27,10 @@ from __future__ import annotations
 
 class MailsetupError(Exception):
     """Base class of every error mailsetup raises on purpose."""
+
+
+class ConfigError(MailsetupError, ValueError):
+    """Settings the service refuses to start with; the message names the variables."""
 
 
 class DataError(MailsetupError):

@@ -13,7 +13,6 @@ from pydantic_core import PydanticCustomError
 
 from app.discovery.pipeline import Discoverer
 from app.discovery.service import resolve
-from app.errors import UnknownDomain
 from app.hostnames import is_hostname
 from app.models import AccountConfig, EmailAddress, Protocol, Security, ServerEndpoint
 from app.probe.guard import parse_ip_literal
@@ -22,7 +21,7 @@ from app.probe.runner import Event, ReportEvent, ResultEvent, Target, run_tests
 from app.settings import Settings
 from app.untrusted import CONTROL_MESSAGE, ENCODING_MESSAGE, has_control, is_utf8
 
-MAX_SERVERS = 10
+MAX_SERVERS = 8  # each server is a test, counted against every limit
 
 
 def _text(value: str) -> str:
@@ -78,6 +77,11 @@ class ServerSpec(BaseModel):
             raise ValueError("must be a host name such as imap.example.com, or an IP address")
         return value
 
+    def label(self) -> str:
+        """``protocol:host:port:security``, as :meth:`parse` reads it."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.protocol.value}:{host}:{self.port}:{self.security.value}"
+
     @classmethod
     def parse(cls, text: str) -> ServerSpec:
         """``protocol:host:port:security``, e.g. ``imap:imap.qq.com:993:tls``; an IPv6
@@ -125,6 +129,24 @@ class ServerSpec(BaseModel):
         )
 
 
+def repeated_server(specs: list[ServerSpec]) -> ServerSpec | None:
+    """The first server listed again (same protocol, host, port and security), if any."""
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.label() in seen:
+            return spec
+        seen.add(spec.label())
+    return None
+
+
+def unique_servers(specs: list[ServerSpec]) -> list[ServerSpec]:
+    """``specs``, or ValueError when one of them is listed twice."""
+    repeated = repeated_server(specs)
+    if repeated is not None:
+        raise ValueError(f"{repeated.label()} is listed twice; list each server once")
+    return specs
+
+
 @dataclass(frozen=True)
 class Plan:
     address: EmailAddress
@@ -138,26 +160,29 @@ async def plan_test(
     username: str | None,
     servers: list[ServerSpec] | None,
 ) -> Plan:
-    """The targets for a test; raise InvalidAddress, or UnknownDomain without servers."""
+    """The targets for a test; raise InvalidAddress, or UnknownDomain without servers.
+
+    With ``servers`` the provider's steps and quirks come from the database or the
+    cache only: a test that names its servers never starts a discovery.
+    """
     address = EmailAddress.parse(email)
     account: AccountConfig | None
-    try:
-        _, account, _ = await resolve(discoverer, address.address)
-    except UnknownDomain:
-        if not servers:
-            raise
-        account = None
     if servers:
+        found = await discoverer.known_or_cached(address.domain)
+        account = found.config if found is not None else None
         endpoints = [
             ServerEndpoint(protocol=s.protocol, host=s.host, port=s.port, security=s.security)
             for s in servers
         ]
-    elif account is not None:
-        endpoints = list(account.endpoints)
     else:
-        raise UnknownDomain(address.domain)
-    targets = [Target(e, username or address.fill(e.username)) for e in endpoints]
-    return Plan(address, targets, account)
+        _, account, _ = await resolve(discoverer, address.address)
+        endpoints = list(account.endpoints)
+    # A discovered document may repeat a server or list many: tested as a request may.
+    targets: dict[tuple[object, ...], Target] = {}
+    for e in endpoints:
+        login = username or address.fill(e.username)
+        targets.setdefault((e.protocol, e.host, e.port, e.security, login), Target(e, login))
+    return Plan(address, list(targets.values())[:MAX_SERVERS], account)
 
 
 def result_json(result: ProbeResult) -> dict[str, Any]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.resources import files
 
+import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -19,6 +21,8 @@ from app import __version__
 from app.discovery.pipeline import Discovery
 from app.discovery.redis_cache import RedisCache, open_redis
 from app.discovery.service import open_discovery
+from app.errors import ConfigError
+from app.leases import Leases
 from app.logging_setup import configure_logging
 from app.paths import DATA_DIR, STATIC_DIR
 from app.providers.db import ProviderDB
@@ -55,6 +59,7 @@ log = logging.getLogger(__name__)
 HOT_ENDPOINTS = (wellknown.autoconfig, clientconfig.autodiscover)
 
 DOCS_ASSETS = "/_docs"
+LEASE_MARGIN = 10.0  # seconds a login lease outlives twice the probe deadline
 
 
 def _mount_docs(app: FastAPI) -> None:
@@ -101,6 +106,27 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422, headers={"Cache-Control": "no-store"})
 
 
+def check_settings(settings: Settings) -> None:
+    """Raise :class:`ConfigError` for settings the service must not start with."""
+    if settings.redis_url and settings.secret_key is None:
+        raise ConfigError(
+            "MAILSETUP_SECRET_KEY must be set when MAILSETUP_REDIS_URL is: every instance "
+            "keys the shared rate limits and signs CSRF tokens with it, so all must use the "
+            "same long random string"
+        )
+
+
+def _leases(settings: Settings, redis: aioredis.Redis | None) -> Leases:
+    """Login leases that outlive any test they guard (see :mod:`app.leases`)."""
+    deadline = settings.probe_deadline
+    return Leases(
+        redis,
+        ttl=2 * deadline + LEASE_MARGIN,
+        retry_after=math.ceil(deadline),
+        enabled=settings.rate_limits,
+    )
+
+
 @asynccontextmanager
 async def _open_state(settings: Settings, db: ProviderDB) -> AsyncIterator[AppState]:
     """The app's state; with ``MAILSETUP_REDIS_URL`` the rate limits and the discovery
@@ -121,6 +147,7 @@ async def _open_state(settings: Settings, db: ProviderDB) -> AsyncIterator[AppSt
             discoverer=discoverer,
             signer=load_signer(settings),
             limiter=limiter,
+            leases=_leases(settings, redis),
             redis=redis,
             csrf=CsrfSigner.from_settings(settings),
         )
@@ -155,6 +182,7 @@ def create_app(
     compare the two).
     """
     settings = settings or get_settings()
+    check_settings(settings)
     configure_logging(settings)
     templates.env.globals["csrf_input"] = csrf_input
 

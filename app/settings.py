@@ -119,22 +119,35 @@ class Settings(BaseSettings):
         "in memory when unset.",
     )
     rate_limits: bool = Field(default=True, description="off turns every rate limit off.")
-    rate_limit_test: RateLimit = Field(default="10/minute", description="Live tests per client.")
+    rate_limit_test: RateLimit = Field(
+        default="10/minute", description="Servers tested per client (each server is a test)."
+    )
     rate_limit_test_account: RateLimit = Field(
         default="5/minute;30/hour", description="Live tests per email address."
     )
     rate_limit_test_host: RateLimit = Field(
-        default="60/minute", description="Live tests per target (registrable domain or network)."
+        default="600/minute",
+        description="Servers tested per target (registrable domain or network), all clients "
+        "together: a ceiling that keeps the provider from flagging this service.",
+    )
+    rate_limit_test_client_host: RateLimit = Field(
+        default="20/minute", description="Servers tested per client and target."
     )
     rate_limit_auth_failure: RateLimit = Field(
-        default="5/15 minutes", description="Failed logins per address and target."
+        default="5/15 minutes",
+        description="Logins a server refused (auth-failed), per login name and target.",
     )
     rate_limit_discovery: RateLimit = Field(
         default="60/minute", description="Lookups, setup pages and profiles per client."
     )
     rate_limit_discovery_domain: RateLimit = Field(
         default="20/minute",
-        description="Discoveries that leave this machine, per registrable domain.",
+        description="Discoveries that leave this machine, per client and registrable domain.",
+    )
+    rate_limit_discovery_domain_all: RateLimit = Field(
+        default="200/minute",
+        description="Discoveries that leave this machine, per registrable domain, all clients "
+        "together.",
     )
     trusted_proxies: Annotated[tuple[IPNetwork, ...], NoDecode] = Field(
         default=(),
@@ -146,8 +159,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None,
         min_length=16,
-        description="Signs CSRF tokens; random per process when unset (set it for several "
-        "workers or instances).",
+        description="Signs CSRF tokens and keys the rate limits (HMAC); random per process "
+        "when unset. Required with redis_url: every instance must use the same.",
     )
     max_body_bytes: int = Field(default=65_536, ge=1024, le=16 * 1024 * 1024)
     log_format: Literal["text", "json"] = "text"

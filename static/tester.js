@@ -271,6 +271,14 @@
     return servers;
   }
 
+  // More servers than a test may list, or one listed twice: the server's page says so in
+  // the visitor's language.
+  function refusedList(servers) {
+    const keys = servers.map((s) =>
+      [s.protocol, s.host.toLowerCase().replace(/\.$/, ""), s.port, s.security].join(" "));
+    return servers.length > T.max_servers || new Set(keys).size < keys.length;
+  }
+
   // A field the API refused because it holds a control character: say so in the page's
   // language, as the form without JavaScript does.
   const UNUSABLE_TYPES = new Set(["control_character", "unicode_text"]);
@@ -336,7 +344,8 @@
   form.addEventListener("submit", (event) => {
     const f = form.elements;
     const servers = serverList(f.servers.value);
-    if (servers === null) return;  // a malformed line: the server's page says what is wrong
+    // A malformed line or list: the server's page says what is wrong.
+    if (servers === null || refusedList(servers)) return;
     event.preventDefault();
     const body = { email: f.email.value.trim(), password: f.password.value };
     if (f.username.value.trim()) body.username = f.username.value.trim();

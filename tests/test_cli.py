@@ -74,3 +74,17 @@ def test_serve_starts_the_service(tmp_path: Path) -> None:
         assert r.status_code == 200
         assert r.json()["endpoints"][0]["host"] == "imap.qq.com"
         assert httpx.get(f"{url}/healthz", timeout=2).json() == {"status": "ok"}
+
+
+def test_a_server_listed_twice_or_more_than_eight_are_refused() -> None:
+    """As through the API: each server once, at most eight; nothing is read or sent."""
+    runner = CliRunner()
+    twice = ["test", "a@qq.com", "--server", "imap:imap.qq.com:993:tls"]
+    twice += ["--server", "IMAP:IMAP.QQ.COM.:993:TLS"]
+    result = runner.invoke(cli, twice, input="x\n")
+    assert result.exit_code == 2
+    assert "imap:imap.qq.com:993:tls is listed twice" in result.output
+    many = ["test", "a@qq.com", *(f"--server=imap:imap{n}.qq.com:993:tls" for n in range(9))]
+    result = runner.invoke(cli, many, input="x\n")
+    assert result.exit_code == 2
+    assert "at most 8" in result.output

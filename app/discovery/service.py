@@ -18,7 +18,7 @@ from app.probe.guard import Guard
 from app.probe.session import tls_context
 from app.providers.db import ProviderDB
 from app.providers.lookup import LookupAnswer, answer_from_config, parse_query
-from app.ratelimit import Limit, RateLimiter, target_key
+from app.ratelimit import Charge, Limit, RateLimiter, asking_client
 from app.settings import Settings
 
 HTTP_TIMEOUT = 5.0
@@ -27,7 +27,9 @@ HTTP_TIMEOUT = 5.0
 class ServiceDiscoverer(Discoverer):
     """The service's discoverer: counts which source answered in the metrics and, with
     a limiter, refuses a discovery that would leave this machine (a domain neither in
-    the database nor in the cache) once its registrable domain is over its limit."""
+    the database nor in the cache) once the asking client is over its limit for that
+    registrable domain, or all clients together are. Answers from the database and
+    the cache are never refused."""
 
     def __init__(
         self,
@@ -50,7 +52,12 @@ class ServiceDiscoverer(Discoverer):
 
     async def _discover(self, domain: str, email: str | None) -> Discovery:
         if self.limiter is not None:
-            await self.limiter.hit(Limit.DISCOVERY_DOMAIN, target_key(domain))
+            site = self.limiter.keys.target(domain)
+            charges = [Charge(Limit.DISCOVERY_DOMAIN_ALL, (site,))]
+            client = asking_client.get()
+            if client is not None:  # set by the web layer for the request being served
+                charges.insert(0, Charge(Limit.DISCOVERY_DOMAIN, (client, site)))
+            await self.limiter.charge(charges)
         found = await super()._discover(domain, email)
         return forget_address(found, email) if email else found
 

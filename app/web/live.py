@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.errors import InvalidAddress, UnknownDomain
 from app.livetest import (
@@ -24,6 +24,7 @@ from app.livetest import (
     plan_test,
     report_json,
     stream,
+    unique_servers,
 )
 from app.probe.runner import Event, ReportEvent
 from app.web.deps import StateDep
@@ -36,6 +37,10 @@ NDJSON = "application/x-ndjson"
 router = APIRouter()
 
 
+def _unique(specs: list[ServerSpec] | None) -> list[ServerSpec] | None:
+    return None if specs is None else unique_servers(specs)
+
+
 class LiveTestRequest(BaseModel):
     """``POST /api/v1/test``: whose account, which secret, and optionally which servers."""
 
@@ -44,15 +49,23 @@ class LiveTestRequest(BaseModel):
     email: Annotated[CommandText, Field(max_length=320)]
     password: Annotated[CommandSecret, Field(min_length=1, max_length=1024)]
     username: Annotated[CommandText | None, Field(max_length=320)] = None
-    servers: Annotated[list[ServerSpec] | None, Field(max_length=MAX_SERVERS)] = None
+    servers: Annotated[
+        list[ServerSpec] | None,
+        Field(max_length=MAX_SERVERS, description=f"At most {MAX_SERVERS}, each once."),
+        AfterValidator(_unique),
+    ] = None
     allow_invalid_certificate: bool = False
 
 
 async def _last(events: AsyncIterator[Event]) -> ReportEvent:
+    """The report, once ``events`` has ended (the limits count as it ends)."""
+    report = None
     async for event in events:
         if isinstance(event, ReportEvent):
-            return event
-    raise RuntimeError("the runner ended without a report")
+            report = event
+    if report is None:
+        raise RuntimeError("the runner ended without a report")
+    return report
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -73,6 +86,8 @@ async def run_test(
     body: LiveTestRequest, request: Request, state: StateDep, limits: TestLimits
 ) -> Response:
     """Log in to every server of the account, read-only, and explain each failure."""
+    if not body.servers:
+        await limits.lookup()
     try:
         plan = await plan_test(state.discoverer, body.email, body.username, body.servers)
     except InvalidAddress as exc:

@@ -10,7 +10,7 @@ from pydantic import SecretStr, ValidationError
 
 from app.errors import InvalidAddress, UnknownDomain
 from app.i18n import N_
-from app.livetest import ServerSpec, plan_test, stream
+from app.livetest import MAX_SERVERS, ServerSpec, plan_test, repeated_server, stream
 from app.probe.runner import ReportEvent
 from app.untrusted import has_control, is_utf8
 from app.web.deps import StateDep
@@ -27,7 +27,8 @@ router = APIRouter(include_in_schema=False)
 def _page(request: Request, context: dict[str, object], status: int = 200) -> HTMLResponse:
     gettext = translations(current_lang.get()).gettext
     unusable = {field: gettext(message) for field, message in UNUSABLE.items()}  # for the JS
-    response = render(request, "test.html", {**context, "unusable": unusable}, status_code=status)
+    context = {**context, "unusable": unusable, "max_servers": MAX_SERVERS}
+    response = render(request, "test.html", context, status_code=status)
     response.headers.update(NO_STORE)
     return response
 
@@ -58,6 +59,11 @@ async def run_tester(
         return _page(request, {**context, "email": shown, "error": error}, 422)
     try:
         specs = [ServerSpec.parse(line) for line in servers.splitlines() if line.strip()]
+        listed = _list_problem(specs)
+        if listed is not None:
+            return _page(request, {**context, "error": listed}, 422)
+        if not specs:
+            await limits.lookup()
         plan = await plan_test(state.discoverer, email, username or None, specs or None)
     except (ValueError, ValidationError, InvalidAddress) as exc:
         return _page(request, {**context, "error": _reason(exc)}, 422)
@@ -81,6 +87,8 @@ async def run_tester(
 
 
 NO_SERVERS = N_("No servers are known for %(domain)s. List them below, one per line.")
+TOO_MANY = N_("List at most %(count)d servers: each one is tested and counted.")
+TWICE = N_("%(server)s is listed twice. List each server once.")
 # A field that holds a control character (a line break, a tab, NUL ...) or text that
 # cannot be encoded: such text would become part of a mail command.
 UNUSABLE = {
@@ -105,6 +113,15 @@ def _unusable_field(email: str, username: str, password: str) -> str | None:
         if has_control(value) or not is_utf8(value):
             return name
     return None
+
+
+def _list_problem(specs: list[ServerSpec]) -> str | None:
+    """Why the listed servers cannot be tested, in the visitor's language, if they cannot."""
+    gettext = translations(current_lang.get()).gettext
+    if len(specs) > MAX_SERVERS:
+        return gettext(TOO_MANY) % {"count": MAX_SERVERS}
+    repeated = repeated_server(specs)
+    return None if repeated is None else gettext(TWICE) % {"server": repeated.label()}
 
 
 def _picture(report: object) -> dict[str, object]:

@@ -1,5 +1,5 @@
 """What the running app holds: settings, the provider database, rendered documents,
-and the shared-state clients (rate limiter, Redis) and the CSRF signer."""
+and the shared-state clients (rate limiter, login leases, Redis) and the CSRF signer."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from app.discovery.pipeline import Discoverer
 from app.documents.autodiscover import ResponseTemplate
 from app.documents.mozilla import CONTENT_TYPE as AUTOCONFIG_TYPE
 from app.documents.mozilla import render_autoconfig
+from app.leases import Leases
 from app.models import AccountConfig, Source
 from app.providers.db import ProviderDB
 from app.ratelimit import RateLimiter
@@ -61,6 +62,7 @@ class AppState:
     discoverer: Discoverer
     signer: Callable[[bytes], bytes] | None = None
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}, enabled=False))
+    leases: Leases = field(default_factory=lambda: Leases(enabled=False))
     redis: aioredis.Redis | None = None  # set when MAILSETUP_REDIS_URL is
     csrf: CsrfSigner = field(default_factory=lambda: CsrfSigner(secrets.token_bytes(32)))
     _autoconfig: dict[tuple[str | None, str | None], Rendered] = field(default_factory=dict)

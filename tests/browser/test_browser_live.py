@@ -179,6 +179,29 @@ async def test_a_password_with_a_control_character_is_explained_in_the_pages_lan
         await screenshot(page, f"test-unusable-{lang}-360")
 
 
+LISTED_TWICE = {"en": "is listed twice", "zh-Hans": "列出了两次", "zh-Hant": "列出了兩次"}
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["script", "no-script"])
+@pytest.mark.parametrize("lang", ["en", "zh-Hant"])
+async def test_a_server_listed_twice_is_explained_in_the_pages_language(
+    open_page: OpenPage, live_app: LiveApp, lang: str, javascript: bool
+) -> None:
+    """The same server twice (its name written two ways): no test runs, and the page says
+    why in the visitor's language, with the script as without it."""
+    page = await open_page(lang=lang, javascript=javascript, tolerate=("status of 422",))
+    await page.goto("/test")
+    await page.locator("#email").fill(ALICE)
+    await page.locator("#password").fill("x")
+    await page.locator("details.advanced summary").click()
+    _, host, port, _ = live_app.servers[0]
+    lines = f"imap:{host}:{port}:tls\nIMAP:{host.upper()}.:{port}:TLS"
+    await page.locator("textarea[name=servers]").fill(lines)
+    await page.locator("form.tester button[type=submit]").click()
+    await pw.expect(page.get_by_role("alert")).to_contain_text(LISTED_TWICE[lang])
+    await pw.expect(page.locator("#report")).to_have_count(0)
+
+
 async def test_an_ipv6_server_line_runs_in_the_page(open_page: OpenPage) -> None:
     """The script reads "[2001:db8::1]" as the API does; the guard refuses the
     documentation address, and the report says so without a page load."""

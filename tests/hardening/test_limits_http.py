@@ -89,24 +89,6 @@ async def test_behind_a_trusted_proxy_each_client_has_its_own_limit(
     assert_429(await c.get("/api/v1/lookup?domain=qq.com", headers=prepended), "discovery")
 
 
-async def test_discovery_leaving_this_machine_is_limited_per_domain(
-    make_client: MakeClient,
-) -> None:
-    c = await make_client(rate_limit_discovery_domain="2/minute", trusted_proxies="127.0.0.1/32")
-    for n, name in enumerate(("a", "b")):
-        r = await c.get(f"/api/v1/lookup?domain={name}.nowhere.test", headers=via(f"203.0.113.{n}"))
-        assert r.status_code == 404
-    # Another subdomain, from another client: the same registrable domain is over its limit.
-    r = await c.get("/api/v1/lookup?domain=c.nowhere.test", headers=via("203.0.113.9"))
-    assert_429(r, "discovery-domain")
-    page = await c.get("/setup?email=x@d.nowhere.test", headers={"Accept": "text/html"})
-    assert_429(page, "discovery-domain")
-    # Cached answers and the database cost nothing.
-    assert (await c.get("/api/v1/lookup?domain=a.nowhere.test")).status_code == 404
-    assert (await c.get("/api/v1/lookup?domain=qq.com")).status_code == 200
-    assert (await c.get("/api/v1/lookup?domain=other.test")).status_code == 404
-
-
 async def test_live_tests_are_limited_per_client(make_client: MakeClient) -> None:
     c = await make_client(rate_limit_test="2/minute")
     for n in range(2):
@@ -162,10 +144,9 @@ async def test_failed_logins_lock_the_account_on_that_target(
         {"protocol": "pop3", "host": "mail.test", "port": dovecot["pop3s"], "security": "tls"},
     ]
     wrong = {"email": ALICE, "password": WRONG_PASSWORD, "servers": servers}
-    for _ in range(2):  # two servers fail in each test: one failed test each time
-        r = await c.post("/api/v1/test", json=wrong)
-        assert r.status_code == 200
-        assert [x["auth"]["status"] for x in r.json()["results"]] == ["failed", "failed"]
+    r = await c.post("/api/v1/test", json=wrong)  # two servers refuse: two failed logins
+    assert r.status_code == 200
+    assert [x["auth"]["status"] for x in r.json()["results"]] == ["failed", "failed"]
     right = {**wrong, "password": USERS[ALICE]}
     r = await c.post("/api/v1/test", json=right)
     assert_429(r, "auth-failure")
@@ -173,7 +154,7 @@ async def test_failed_logins_lock_the_account_on_that_target(
     lines = f"imap:mail.test:{dovecot['imaps']}:tls"
     page = await post_form(c, {"email": ALICE, "password": USERS[ALICE], "servers": lines})
     assert_429(page, "auth-failure")
-    assert "The login failed several times for this address." in page.text
+    assert "The server refused the password for this username several times." in page.text
     # Another account on that server, and this account's successes, are not affected.
     leaky = {"email": LEAKY, "password": USERS[LEAKY], "servers": servers}
     r = await c.post("/api/v1/test", json=leaky)

@@ -18,6 +18,8 @@ from app.web.context import RequestInfo, log_request
 from tests.hardening.conftest import MakeClient
 from tests.realservers import free_tcp_port
 
+SECRET = "one secret for every instance"  # required with Redis
+
 
 def sample(text: str, name: str, **labels: str) -> float:
     """The value of one sample in a Prometheus exposition (0 when absent)."""
@@ -91,10 +93,10 @@ async def test_health_and_readiness(make_client: MakeClient, redis_url: str) -> 
     assert (await plain.get("/healthz")).json() == {"status": "ok"}
     ready = await plain.get("/readyz")
     assert (ready.status_code, ready.json()["checks"]) == (200, {"data": True})
-    shared = await make_client(redis_url=redis_url)
+    shared = await make_client(redis_url=redis_url, secret_key=SECRET)
     ready = await shared.get("/readyz")
     assert (ready.status_code, ready.json()["checks"]) == (200, {"data": True, "redis": True})
-    down = await make_client(redis_url=f"redis://127.0.0.1:{free_tcp_port()}/0")
+    down = await make_client(redis_url=f"redis://127.0.0.1:{free_tcp_port()}/0", secret_key=SECRET)
     ready = await down.get("/readyz")
     assert (ready.status_code, ready.json()) == (
         503,

@@ -18,6 +18,8 @@ from app.models import Attempt, Source
 from tests.hardening.conftest import MakeClient
 from tests.realservers import free_tcp_port
 
+SECRET = "one secret for every instance"  # required with Redis
+
 FOUND = Discovery(
     domain="example.test",
     config=None,
@@ -64,7 +66,7 @@ def test_the_askers_address_is_forgotten() -> None:
 async def test_one_askers_address_never_reaches_the_next(
     make_client: MakeClient, redis_url: str
 ) -> None:
-    c = await make_client(redis_url=redis_url)
+    c = await make_client(redis_url=redis_url, secret_key=SECRET)
     first = await c.get("/api/v1/lookup?email=alice.private@gw.test")
     assert first.status_code == 200
     second = await c.get("/api/v1/lookup?email=bob@gw.test")
@@ -80,8 +82,8 @@ async def test_one_askers_address_never_reaches_the_next(
 async def test_instances_share_discoveries(
     make_client: MakeClient, redis_url: str, path: str
 ) -> None:
-    first = await make_client(redis_url=redis_url)
-    second = await make_client(redis_url=redis_url)
+    first = await make_client(redis_url=redis_url, secret_key=SECRET)
+    second = await make_client(redis_url=redis_url, secret_key=SECRET)
     assert (await first.get(path)).status_code == 200
     with redis.Redis.from_url(redis_url) as client:
         assert client.exists(PREFIX + "gw.test")
