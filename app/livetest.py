@@ -17,11 +17,11 @@ from app.hostnames import is_hostname
 from app.models import AccountConfig, EmailAddress, Protocol, Security, ServerEndpoint
 from app.probe.guard import parse_ip_literal
 from app.probe.report import ProbeResult
+from app.probe.runner import MAX_SERVERS as MAX_SERVERS  # each server is a test, counted
 from app.probe.runner import Event, ReportEvent, ResultEvent, Target, run_tests
+from app.probe.slots import ANYONE
 from app.settings import Settings
 from app.untrusted import CONTROL_MESSAGE, ENCODING_MESSAGE, has_control, is_utf8
-
-MAX_SERVERS = 8  # each server is a test, counted against every limit
 
 
 def _text(value: str) -> str:
@@ -222,8 +222,12 @@ async def stream(
     discoverer: Discoverer,
     allow_invalid: bool,
     lang: str = "en",
+    *,
+    deadline: float | None = None,
+    client: str = ANYONE,
 ) -> AsyncIterator[Event]:
-    """Run the plan, names resolved by discovery's DNS client; findings in ``lang``."""
+    """Run the plan, names resolved by discovery's DNS client; findings in ``lang``.
+    ``deadline`` and ``client`` are :func:`app.probe.runner.run_tests`'s."""
     async for event in run_tests(
         plan.targets,
         password.get_secret_value(),
@@ -232,6 +236,8 @@ async def stream(
         account=plan.account,
         allow_invalid_certificate=allow_invalid,
         lang="zh-Hans" if lang.startswith("zh") else "en",
+        deadline=deadline,
+        client=client,
     ):
         yield event
 

@@ -82,11 +82,12 @@ class Settings(BaseSettings):
     )
     probe_deadline: float = Field(default=20.0, gt=0, le=300)
     probe_concurrency: int = Field(
-        default=16,
+        default=32,
         ge=1,
         le=1000,
         description="Probes (one per server) that run at once in a process; more wait their "
-        "turn, so TLS handshakes never stall the event loop for other requests.",
+        "turn, so TLS handshakes never stall the event loop for other requests. One client "
+        "holds at most a quarter of them (at least the 8 servers of one test).",
     )
     probe_ca_file: Path | None = None
     organization: str = Field(

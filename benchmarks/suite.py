@@ -1,4 +1,4 @@
-"""Run every issue-11 benchmark, each in its own process, and print one table.
+"""Run every benchmark, each in its own process, and print one table.
 
 Each benchmark appends its rows (figure, target, measured, verdict) to a shared
 JSON-lines file; a benchmark that crashes or overruns :data:`TIMEOUT` gets a
@@ -24,6 +24,7 @@ BENCHMARKS = (
     ("lookup_startup", "2. lookup and start-up"),
     ("tester_latency", "3. the tester under 100 ms RTT"),
     ("concurrency", "4. concurrent live tests"),
+    ("fairness", "5. one client floods, another tests"),
 )
 TIMEOUT = 240  # seconds per benchmark
 

@@ -75,17 +75,19 @@ Event = StartEvent | StepEvent | ResultEvent | ReportEvent
 _SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FairSlots] = (
     weakref.WeakKeyDictionary()
 )
-SHARE = 4  # one client may hold a quarter of the slots
+MAX_SERVERS = 8  # the most servers one test may name
+SHARE = 4  # one client may hold a quarter of the slots, or one whole test's worth
 
 
 def _slots(limit: int) -> FairSlots:
     """The running loop's probe slots: at most ``limit`` probes talk at once, so TLS
     handshakes and parsing never pile up on the event loop, and one client holds at
-    most a quarter of them (others queue here, each behind its own client)."""
+    most a quarter of them, and never fewer than one test needs (others queue here,
+    each behind its own client)."""
     loop = asyncio.get_running_loop()
     slots = _SLOTS.get(loop)
     if slots is None or slots.total != limit:
-        slots = _SLOTS[loop] = FairSlots(limit, max(1, limit // SHARE))
+        slots = _SLOTS[loop] = FairSlots(limit, max(MAX_SERVERS, limit // SHARE))
     return slots
 
 

@@ -7,6 +7,7 @@ saw it carries ``Cache-Control: no-store``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -28,11 +29,13 @@ from app.livetest import (
 )
 from app.probe.runner import Event, ReportEvent
 from app.web.deps import StateDep
+from app.web.hangup import admitted, unless_hung_up
 from app.web.i18n import current_lang
 from app.web.throttle import TestLimits
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 NDJSON = "application/x-ndjson"
+HUNG_UP = 499  # the client closed the connection first (nginx's code, for the access log)
 
 router = APIRouter()
 
@@ -57,7 +60,7 @@ class LiveTestRequest(BaseModel):
     allow_invalid_certificate: bool = False
 
 
-async def _last(events: AsyncIterator[Event]) -> ReportEvent:
+async def last_report(events: AsyncIterator[Event]) -> ReportEvent:
     """The report, once ``events`` has ended (the limits count as it ends)."""
     report = None
     async for event in events:
@@ -85,15 +88,22 @@ def _error(status: int, message: str) -> JSONResponse:
 async def run_test(
     body: LiveTestRequest, request: Request, state: StateDep, limits: TestLimits
 ) -> Response:
-    """Log in to every server of the account, read-only, and explain each failure."""
+    """Log in to every server of the account, read-only, and explain each failure.
+
+    Everything ends by ``MAILSETUP_PROBE_DEADLINE`` from now, and stops at once when
+    the client hangs up."""
+    deadline = admitted(state.settings)
     if not body.servers:
         await limits.lookup()
     try:
-        plan = await plan_test(state.discoverer, body.email, body.username, body.servers)
+        async with asyncio.timeout_at(deadline):
+            plan = await plan_test(state.discoverer, body.email, body.username, body.servers)
     except InvalidAddress as exc:
         return _error(422, str(exc))
     except UnknownDomain as exc:
         return _error(404, f"no servers are known for {exc.domain}; list them in 'servers'")
+    except TimeoutError:
+        return _error(504, "finding the servers took the whole test's time; list them in 'servers'")
     events = stream(
         plan,
         body.password,
@@ -101,9 +111,13 @@ async def run_test(
         state.discoverer,
         body.allow_invalid_certificate,
         current_lang.get(),
+        deadline=deadline,
+        client=limits.client,
     )
     events = await limits.admit(plan, events)
     if "application/x-ndjson" in request.headers.get("accept", ""):
         return StreamingResponse(ndjson(events), media_type=NDJSON, headers=NO_STORE)
-    report = await _last(events)
+    report = await unless_hung_up(request, last_report(events))
+    if report is None:
+        return Response(status_code=HUNG_UP)  # nobody is there to read it
     return JSONResponse({"email": plan.address.address, **report_json(report)}, headers=NO_STORE)

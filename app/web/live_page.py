@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -14,8 +15,9 @@ from app.livetest import MAX_SERVERS, ServerSpec, plan_test, repeated_server, st
 from app.probe.runner import ReportEvent
 from app.untrusted import has_control, is_utf8
 from app.web.deps import StateDep
+from app.web.hangup import admitted, unless_hung_up
 from app.web.i18n import current_lang, translations
-from app.web.live import NO_STORE
+from app.web.live import HUNG_UP, NO_STORE, last_report
 from app.web.security import require_csrf
 from app.web.templating import render
 from app.web.throttle import TestLimits
@@ -49,7 +51,9 @@ async def run_tester(
     username: Annotated[str, Form(max_length=320)] = "",
     allow_invalid_certificate: Annotated[bool, Form()] = False,
 ) -> HTMLResponse:
-    """Run the test and show every server's verdict, findings and transcript."""
+    """Run the test and show every server's verdict, findings and transcript; all of it
+    by ``MAILSETUP_PROBE_DEADLINE`` from now, and stopped when the visitor leaves."""
+    deadline = admitted(state.settings)
     context: dict[str, object] = {"email": email, "servers": servers, "report": None}
     unusable = _unusable_field(email, username, password.get_secret_value())
     if unusable is not None:
@@ -64,7 +68,11 @@ async def run_tester(
             return _page(request, {**context, "error": listed}, 422)
         if not specs:
             await limits.lookup()
-        plan = await plan_test(state.discoverer, email, username or None, specs or None)
+        async with asyncio.timeout_at(deadline):
+            plan = await plan_test(state.discoverer, email, username or None, specs or None)
+    except TimeoutError:
+        message = translations(current_lang.get()).gettext(SLOW_DISCOVERY)
+        return _page(request, {**context, "error": message}, 504)
     except (ValueError, ValidationError, InvalidAddress) as exc:
         return _page(request, {**context, "error": _reason(exc)}, 422)
     except UnknownDomain as exc:
@@ -78,14 +86,19 @@ async def run_tester(
         state.discoverer,
         allow_invalid_certificate,
         current_lang.get(),
+        deadline=deadline,
+        client=limits.client,
     )
     events = await limits.admit(plan, events)
-    report = None
-    async for event in events:
-        report = event
+    report = await unless_hung_up(request, last_report(events))
+    if report is None:
+        return HTMLResponse(status_code=HUNG_UP)  # nobody is there to read it
     return _page(request, {**context, "report": report, "error": None, **_picture(report)})
 
 
+SLOW_DISCOVERY = N_(
+    "Finding the servers for this address took too long. List them below, one per line."
+)
 NO_SERVERS = N_("No servers are known for %(domain)s. List them below, one per line.")
 TOO_MANY = N_("List at most %(count)d servers: each one is tested and counted.")
 TWICE = N_("%(server)s is listed twice. List each server once.")

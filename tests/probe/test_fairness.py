@@ -100,7 +100,7 @@ async def test_no_slot_before_the_deadline_is_service_busy() -> None:
 
 async def test_another_clients_test_starts_while_one_floods(probe_settings: Settings) -> None:
     """Client A's probes hang on servers that never finish TLS; B's starts at once."""
-    settings = probe_settings.model_copy(update={"probe_concurrency": 8, "probe_deadline": 5.0})
+    settings = probe_settings.model_copy(update={"probe_concurrency": 32, "probe_deadline": 5.0})
     hung = asyncio.Event()
 
     async def never_finishes_tls(peer: Peer) -> None:
@@ -113,7 +113,8 @@ async def test_another_clients_test_starts_while_one_floods(probe_settings: Sett
             asyncio.create_task(_drain(run_tests(flood, "pw", settings=settings, client="a")))
             for _ in range(3)
         ]
-        await asyncio.sleep(0.2)  # A holds its share; the rest of its probes queue
+        await asyncio.sleep(0.2)  # A holds its share (8 of 32); the rest of its probes queue
+        assert len(server.peers) == 8
         started = time.monotonic()
         b = run_tests([Target(_endpoint(server.port), "b")], "pw", settings=settings, client="b")
         first_step = None
