@@ -206,8 +206,10 @@ async def rate_limited(request: Request, exc: Exception) -> Response:
         response = _page(request, 429, TITLE, message, note)
         response.headers.update(headers)
         return response
+    gettext = translations(current_lang.get()).gettext  # the page's language, for its script
+    retry = gettext(RETRY) % {"time": _wait(exc.retry_after)}
     body = {
-        "detail": f"{message} Try again in {exc.retry_after} s.",
+        "detail": f"{gettext(message)} {retry}",
         "limit": exc.limit.value,
         "retry_after": exc.retry_after,
     }

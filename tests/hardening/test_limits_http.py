@@ -101,6 +101,11 @@ async def test_live_tests_are_limited_per_client(make_client: MakeClient) -> Non
     page = await post_form(c, {"email": "u9@mail.test", "password": "x"})
     assert_429(page, "test")
     assert "You have run many tests in a short time." in page.text
+    # The page's script shows the API's message as it is: in the page's language.
+    chinese = await c.post("/api/v1/test", json=body, headers={"Accept-Language": "zh-CN"})
+    assert_429(chinese, "test")
+    assert chinese.json()["detail"].startswith("你在短时间内运行了太多次测试。")
+    assert "后可以再试" in chinese.json()["detail"]
 
 
 async def test_live_tests_are_limited_per_account(make_client: MakeClient) -> None:
