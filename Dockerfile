@@ -5,14 +5,18 @@
 # README's "Production" section.
 FROM python:3.11-slim AS build
 WORKDIR /src
+# Exactly the versions CI tested (requirements/runtime.txt, with hashes; bash .ci/lock).
+COPY requirements/runtime.txt ./requirements/
+RUN python -m venv /opt/mailsetup \
+ && /opt/mailsetup/bin/pip install --no-cache-dir --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY data ./data
 COPY templates ./templates
 COPY static ./static
-# The wheel bundles data/, templates/ and static/ (see app/paths.py).
-RUN python -m venv /opt/mailsetup \
- && /opt/mailsetup/bin/pip install --no-cache-dir .
+# The wheel bundles data/, templates/ and static/ (see app/paths.py); the build backend
+# comes from the lock too.
+RUN /opt/mailsetup/bin/pip install --no-cache-dir --no-deps --no-build-isolation .
 
 FROM python:3.11-slim
 # One worker per container (mailsetup serve runs one): with --workers > 1,

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -65,16 +65,25 @@ def free_udp_port() -> int:
 
 @contextlib.contextmanager
 def serve_app(
-    env: Mapping[str, str], log: Path, *, log_level: str = "warning", timeout: float = 30.0
+    env: Mapping[str, str],
+    log: Path,
+    *,
+    log_level: str = "warning",
+    timeout: float = 30.0,
+    command: Sequence[str] = (sys.executable, "-m", "app"),
+    cwd: Path | None = None,
 ) -> Iterator[str]:
-    """``python -m app serve`` on a free port, output to ``log``; yields its base URL
-    once ``/healthz`` answers, and stops the process afterwards."""
+    """``<command> serve`` (``python -m app`` by default) on a free port, in ``cwd``,
+    output to ``log``; yields its base URL once ``/healthz`` answers, and stops the
+    process afterwards."""
     port = free_tcp_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", log_level]
+    argv = [*command, "serve", "--port", str(port), "--log-level", log_level]
     with (
         log.open("wb") as out,
-        subprocess.Popen(command, env=dict(env), stdout=out, stderr=subprocess.STDOUT) as proc,
+        subprocess.Popen(
+            argv, cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT
+        ) as proc,
     ):
         try:
             deadline = time.monotonic() + timeout
@@ -84,7 +93,10 @@ def serve_app(
                     break
                 except httpx.TransportError:
                     assert proc.poll() is None, log.read_text(errors="replace")[-2000:]
-                    assert time.monotonic() < deadline, f"the app did not start in {timeout:g} s"
+                    assert time.monotonic() < deadline, (
+                        f"the app did not start in {timeout:g} s:\n"
+                        + log.read_text(errors="replace")[-2000:]
+                    )
                     time.sleep(0.05)
             yield url
         finally:
