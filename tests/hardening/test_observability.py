@@ -14,6 +14,7 @@ from app.logging_setup import JsonFormatter, RequestIdFilter, configure_logging,
 from app.main import create_app
 from app.providers.db import ProviderDB
 from app.settings import Settings
+from app.web import context
 from app.web.context import RequestInfo, log_request
 from tests.hardening.conftest import MakeClient
 from tests.realservers import free_tcp_port
@@ -203,11 +204,24 @@ def test_the_direct_access_line_is_the_formatters_line(
     would see it; it must be the very line that machinery would have written."""
     info = RequestInfo("rid-1", "192.0.2.7", False, "/mail/config-v1.1.xml")
     monkeypatch.setattr(logging_setup.time, "time", lambda: 1700000000.5)
+
+    def no_record(*args: object, **kwargs: object) -> None:
+        pytest.fail("the access line went through a LogRecord, not the direct path")
+
+    monkeypatch.setattr(context.access_log, "info", no_record)
+    root = logging.getLogger()
+    # pytest attaches its capturing handlers for the test's own phase after the fixtures
+    # ran: take them off too, or the line (rightly) goes the LogRecord way.
+    others = [h for h in root.handlers if not getattr(h, "mailsetup", False)]
+    for handler in others:
+        root.removeHandler(handler)
     token = request_id.set(info.id)
     try:
         log_request("GET", info, 200, 0.00042)
     finally:
         request_id.reset(token)
+        for handler in others:
+            root.addHandler(handler)
     direct = json_logs.readouterr().err
     # The same line through a LogRecord, as any other handler would get it.
     record = logging.getLogger("app.access").makeRecord(
