@@ -206,10 +206,12 @@ async def rate_limited(request: Request, exc: Exception) -> Response:
         response = _page(request, 429, TITLE, message, note)
         response.headers.update(headers)
         return response
-    gettext = translations(current_lang.get()).gettext  # the page's language, for its script
+    lang = current_lang.get()  # the page's language, for its script
+    gettext = translations(lang).gettext
     retry = gettext(RETRY) % {"time": _wait(exc.retry_after)}
+    space = "" if lang.startswith("zh") else " "  # Chinese sentences need no space between
     body = {
-        "detail": f"{gettext(message)} {retry}",
+        "detail": f"{gettext(message)}{space}{retry}",
         "limit": exc.limit.value,
         "retry_after": exc.retry_after,
     }

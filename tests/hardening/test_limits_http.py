@@ -105,7 +105,8 @@ async def test_live_tests_are_limited_per_client(make_client: MakeClient) -> Non
     chinese = await c.post("/api/v1/test", json=body, headers={"Accept-Language": "zh-CN"})
     assert_429(chinese, "test")
     assert chinese.json()["detail"].startswith("你在短时间内运行了太多次测试。")
-    assert "后可以再试" in chinese.json()["detail"]
+    assert "。 " not in chinese.json()["detail"]
+    assert chinese.json()["detail"].endswith("后可以再试。")
 
 
 async def test_live_tests_are_limited_per_account(make_client: MakeClient) -> None:
