@@ -24,6 +24,11 @@ from app.settings import Settings
 from app.untrusted import CONTROL_MESSAGE, ENCODING_MESSAGE, has_control, is_utf8
 
 
+def _is_ipv6(text: str) -> bool:
+    """Whether ``text`` is an IPv6 address (no brackets)."""
+    return "[" not in text and isinstance(parse_ip_literal(text), ipaddress.IPv6Address)
+
+
 def _text(value: str) -> str:
     """A field bound for a mail command: no controls, nothing UTF-8 cannot encode.
     The message names the problem, never the value (it may be a password)."""
@@ -56,21 +61,13 @@ class ServerSpec(BaseModel):
 
     IPV6_EXAMPLE: ClassVar[str] = "imap:[2001:db8::1]:993:tls"
 
-    @staticmethod
-    def _is_ipv6(text: str) -> bool:
-        try:
-            ipaddress.IPv6Address(text)
-        except ValueError:
-            return False
-        return True
-
     @field_validator("host")
     @classmethod
     def _host(cls, value: str) -> str:
         value = value.strip().lower().rstrip(".")
         if value.startswith("[") or value.endswith("]"):  # RFC 3986 IP-literal: IPv6 only
             inner = value.removeprefix("[").removesuffix("]")
-            if not (value.startswith("[") and value.endswith("]")) or not cls._is_ipv6(inner):
+            if not (value.startswith("[") and value.endswith("]")) or not _is_ipv6(inner):
                 raise ValueError("brackets hold an IPv6 address only, such as [2001:db8::1]")
             return inner
         if parse_ip_literal(value) is None and not is_hostname(value):
@@ -91,7 +88,7 @@ class ServerSpec(BaseModel):
             inner, bracket, tail = rest[1:].partition("]")
             if not bracket:
                 raise ValueError(f"{text!r}: the '[' has no ']', e.g. {cls.IPV6_EXAMPLE}")
-            if not cls._is_ipv6(inner):
+            if not _is_ipv6(inner):
                 raise ValueError(
                     f"{text!r}: {inner!r} in brackets is not an IPv6 address, "
                     f"e.g. {cls.IPV6_EXAMPLE}"
@@ -105,7 +102,7 @@ class ServerSpec(BaseModel):
         else:
             host, _, rest = rest.partition(":")
             parts = rest.split(":")
-            if len(parts) > 2 and cls._is_ipv6(":".join([host, *parts[:-2]])):
+            if len(parts) > 2 and _is_ipv6(":".join([host, *parts[:-2]])):
                 address = ":".join([host, *parts[:-2]])
                 raise ValueError(
                     f"{text!r}: write the IPv6 address {address!r} in brackets, "

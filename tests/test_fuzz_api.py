@@ -138,10 +138,9 @@ schema.hook("map_query")(lambda context, query: _plausible(query))
 schema.hook("map_path_parameters")(lambda context, params: _plausible(params))
 
 
-@pytest.fixture(scope="module")
-def fuzz_app(nameserver: str, db: ProviderDB) -> Iterator[Any]:
-    """The app the requests go to; schemathesis runs its lifespan until the module ends."""
-    settings = Settings(
+def fuzz_settings(nameserver: str) -> Settings:
+    """Local DNS only, an ISPDB that refuses at once, short deadlines, no rate limits."""
+    return Settings(
         data_dir=DATA_DIR,
         public_url="https://mailsetup.test",
         dns_servers=(nameserver,),
@@ -151,7 +150,12 @@ def fuzz_app(nameserver: str, db: ProviderDB) -> Iterator[Any]:
         probe_deadline=2.0,
         rate_limits=False,
     )
-    yield create_app(settings, db=db)
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(nameserver: str, db: ProviderDB) -> Iterator[Any]:
+    """The app the requests go to; schemathesis runs its lifespan until the module ends."""
+    yield create_app(fuzz_settings(nameserver), db=db)
     schemathesis_asgi.shutdown_lifespans()
 
 

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.realservers import free_tcp_port
-from tests.servers import USERS, Certificates
+from tests.servers import Certificates, authenticator
 
 # Names in the test zone that resolve to 127.0.0.1, under three registrable domains.
 NAMES = ("mail.test", "guessme.test", "smtp.guessme.test", "example.test")
@@ -56,15 +56,12 @@ def run_counting_smtp(certs: Certificates) -> Iterator[CountingSmtp]:
     certs.ca.issue_cert(*NAMES).configure_cert(context)
     counter = CountingSmtp(port=free_tcp_port())
 
-    def authenticator(
-        _server: Any, _session: Any, _envelope: Any, _mechanism: str, auth_data: Any
+    def counting(
+        server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
     ) -> AuthResult:
-        if not isinstance(auth_data, LoginPassword):
-            return AuthResult(success=False, handled=False)
-        login = auth_data.login.decode("utf-8", "replace")
-        counter.add(login)
-        password = auth_data.password.decode("utf-8", "replace")
-        return AuthResult(success=USERS.get(login) == password, handled=False)
+        if isinstance(auth_data, LoginPassword):
+            counter.add(auth_data.login.decode("utf-8", "replace"))
+        return authenticator(server, session, envelope, mechanism, auth_data)
 
     class Handler:
         async def handle_QUIT(self, *_args: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
@@ -77,7 +74,7 @@ def run_counting_smtp(certs: Certificates) -> Iterator[CountingSmtp]:
         port=counter.port,
         server_hostname="mail.test",
         ssl_context=context,
-        authenticator=authenticator,
+        authenticator=counting,
         auth_require_tls=False,  # aiosmtpd does not see implicit TLS as TLS
     )
     controller.start()

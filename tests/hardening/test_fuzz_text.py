@@ -22,9 +22,8 @@ from hypothesis import strategies as st
 
 from app.main import create_app
 from app.providers.db import ProviderDB
-from app.settings import Settings
 from app.untrusted import has_control, is_utf8
-from tests.test_fuzz_api import install_tripwire
+from tests.test_fuzz_api import fuzz_settings, install_tripwire
 
 HOSTILE_CHARS = [
     *map(chr, range(0x20)),
@@ -86,17 +85,7 @@ class Api:
 def api(nameserver: str, db: ProviderDB, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     seen: list[object] = []
     install_tripwire(monkeypatch, seen)
-    app = create_app(
-        Settings(
-            dns_servers=(nameserver,),
-            dns_timeout=0.5,
-            ispdb_url="http://127.0.0.1:9/v1.1/",
-            discovery_deadline=1.0,
-            probe_deadline=2.0,
-            rate_limits=False,
-        ),
-        db=db,
-    )
+    app = create_app(fuzz_settings(nameserver), db=db)
     client = Api(app)
     try:
         yield client
