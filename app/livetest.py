@@ -232,7 +232,7 @@ async def stream(
         resolver=discoverer.dns,
         account=plan.account,
         allow_invalid_certificate=allow_invalid,
-        lang="zh-Hans" if lang.startswith("zh") else "en",
+        lang=lang,
         deadline=deadline,
         client=client,
     ):

@@ -10,16 +10,17 @@ and the fix is that provider's own steps, in the language asked for.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from app.models import Security, Step
 from app.probe.account import Account, AccountFacts
-from app.probe.catalogue import CATALOGUE, FOLLOW_STEPS, SOME_PROVIDER, pick
+from app.probe.catalogue import CATALOGUE, FOLLOW_STEPS, LOGIN_WORKED, SOME_PROVIDER, pick
 from app.probe.report import (
     AuthStatus,
     Code,
     Finding,
+    Mechanism,
     NotAttempted,
     ProbeResult,
     Reason,
@@ -84,6 +85,9 @@ _ERRORS: dict[Reason, Code] = {
 _HANDSHAKE_REASONS = {Reason.TLS_VERSION, Reason.TLS_HANDSHAKE}
 _TLS_REASONS = {Reason.TLS_CERTIFICATE, *_HANDSHAKE_REASONS}
 _MAILBOX_STEPS = {"id", "examine", "stat"}
+# Steps whose failure another finding explains, or that only look around after one.
+_EXPLAINED_STEPS = {"connect", "tls", "login", "peek", "peek-tls"}
+_REPLY_QUOTED = 200  # characters of a server's reply quoted in a message
 _OAUTH_SASL = {"XOAUTH2", "OAUTHBEARER"}
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
@@ -103,12 +107,29 @@ def server_says(text: str) -> Code | None:
     return None
 
 
+def _same(text: str) -> str:
+    return text
+
+
 def diagnose(
-    result: ProbeResult, account: Account | None = None, *, lang: str = "en"
+    result: ProbeResult,
+    account: Account | None = None,
+    *,
+    lang: str = "en",
+    quote: Callable[[str], str] = _same,
 ) -> tuple[Finding, ...]:
-    """Every finding for ``result``, errors first, in ``lang`` (BCP 47; en or zh-Hans)."""
+    """Every finding for ``result``, errors first, in ``lang`` (BCP 47: en, zh-Hans or
+    zh-Hant). ``quote`` turns a server's words into what a message may repeat of them
+    (the tester's scrub, which withholds any that repeat the password)."""
     facts = AccountFacts.of(account, result.endpoint)
-    hits = [*_tls(result), *_error(result), *_auth(result, facts), *_mailbox(result)]
+    hits = [
+        *_tls(result),
+        *_error(result),
+        *_auth(result, facts),
+        *_mailbox(result),
+        *_server_errors(result),
+        *_unencrypted(result),
+    ]
     if not result.ok and not hits:  # nothing above explains it: say so, with the details
         failed = "; ".join(s.detail for s in result.steps if not s.ok)
         hits.append(_Hit(Code.PROBE_ERROR, result.error.message if result.error else failed))
@@ -116,7 +137,7 @@ def diagnose(
     for hit in hits:
         unique.setdefault(hit.code, hit)
     ordered = sorted(unique.values(), key=lambda h: _ORDER[CATALOGUE[h.code].severity])
-    return tuple(_render(h, result, facts, lang) for h in ordered)
+    return tuple(_render(h, result, facts, lang, quote) for h in ordered)
 
 
 def render(
@@ -128,7 +149,8 @@ def render(
     detail: str = "",
 ) -> Finding:
     """One finding of ``code`` about ``result``, as :func:`diagnose` words it."""
-    return _render(_Hit(code, detail), result, AccountFacts.of(account, result.endpoint), lang)
+    facts = AccountFacts.of(account, result.endpoint)
+    return _render(_Hit(code, detail), result, facts, lang, _same)
 
 
 def _tls(result: ProbeResult) -> Iterator[_Hit]:
@@ -172,7 +194,12 @@ def _offers_starttls(capabilities: Iterable[str]) -> bool:
 def _auth(result: ProbeResult, facts: AccountFacts) -> Iterator[_Hit]:
     auth = result.auth
     if auth.status is AuthStatus.FAILED:
-        yield _Hit(server_says(auth.detail) or facts.login_code(), auth.detail)
+        # A refused APOP says nothing sure about the password (the server may keep no
+        # APOP secret for the account), so no provider's reading of a wrong one applies;
+        # without TLS it is the only login tried, so say where the password can be checked.
+        apop = auth.mechanism is Mechanism.APOP and result.tls is None
+        fallback = Code.APOP_REFUSED if apop else facts.login_code()
+        yield _Hit(server_says(auth.detail) or fallback, auth.detail)
         return
     why, caps = auth.not_attempted, result.capabilities
     disabled = "LOGINDISABLED" in caps
@@ -204,14 +231,44 @@ def _mailbox(result: ProbeResult) -> Iterator[_Hit]:
             yield _Hit(code, step.detail, step.name)
 
 
-def _render(hit: _Hit, result: ProbeResult, facts: AccountFacts, lang: str) -> Finding:
+def _server_errors(result: ProbeResult) -> Iterator[_Hit]:
+    """Steps the server answered with a failure that nothing else explains, such as a
+    ``421`` to QUIT after a good login: the server's own fault, quoted."""
+    explained = set(_EXPLAINED_STEPS)
+    if result.error is not None and result.error.step:
+        explained.add(result.error.step)
+    if result.auth.status is AuthStatus.OK:
+        explained |= _MAILBOX_STEPS
+    for step in result.steps:
+        if not step.ok and step.name not in explained:
+            yield _Hit(Code.SERVER_ERROR, step.detail, step.name)
+
+
+def _unencrypted(result: ProbeResult) -> Iterator[_Hit]:
+    """The server greeted on a connection that never turned to TLS."""
+    plain = result.endpoint.security is Security.NONE and result.tls is None
+    if plain and any(s.name == "greeting" and s.ok for s in result.steps):
+        yield _Hit(Code.CONNECTION_UNENCRYPTED)
+
+
+def _render(
+    hit: _Hit,
+    result: ProbeResult,
+    facts: AccountFacts,
+    lang: str,
+    quote: Callable[[str], str],
+) -> Finding:
     entry = CATALOGUE[hit.code]
-    provider = facts.name.get(lang) if facts.name else pick(*SOME_PROVIDER, lang)
+    provider = facts.name.get(lang) if facts.name else pick(lang, *SOME_PROVIDER)
     values = _Values(_values(result), provider=provider, step=hit.step)
+    if hit.code is Code.SERVER_ERROR:
+        reply = quote(hit.detail)
+        values["reply"] = reply if len(reply) <= _REPLY_QUOTED else reply[:_REPLY_QUOTED] + "…"
+        values["login"] = pick(lang, *LOGIN_WORKED) if result.auth.status is AuthStatus.OK else ""
     fix = entry.fix_in(lang).format_map(values)
     if entry.provider_steps and facts.steps:
         lines = [fix] if entry.keep_fix else []
-        lines.append(pick(*FOLLOW_STEPS, lang).format_map(values))
+        lines.append(pick(lang, *FOLLOW_STEPS).format_map(values))
         lines += [f"{n}. {_step_text(step, lang)}" for n, step in enumerate(facts.steps, 1)]
         fix = "\n".join(lines)
     return Finding(
@@ -227,7 +284,7 @@ def _step_text(step: Step, lang: str) -> str:
     text = step.text.get(lang)
     if step.path is not None:
         path = step.path.get(lang)
-        text += pick(f" ({path})", f"（{path}）", lang)
+        text += pick(lang, f" ({path})", f"（{path}）")
     return text + (f" {step.url}" if step.url else "")
 
 

@@ -1,9 +1,11 @@
 """When a probe stops without saying why, look once more, briefly, to name what
 listens on the port.
 
-- The server sent no greeting: say ``QUIT`` and read what comes back (an HTTP
-  server answers ``HTTP/1.1 400``), then try a TLS handshake on a new
-  connection (the port wants implicit TLS).
+- The server sent no greeting: unless the session already tried one beside the
+  wait (:mod:`app.probe.session`), try a TLS handshake on a new connection (the
+  port wants implicit TLS); if none completes, say ``QUIT`` and read what comes
+  back (an HTTP server answers ``HTTP/1.1 400``). Nothing in clear goes to a port
+  that speaks TLS.
 - The answer to an implicit TLS handshake was not TLS: connect again without
   TLS and read the greeting (the port is plain text or STARTTLS).
 - The greeting broke the protocol: recognise it from the transcript.
@@ -22,9 +24,9 @@ from app.errors import ProbeError
 from app.models import Security, ServerEndpoint
 from app.probe import wire
 from app.probe.recorder import describe
-from app.probe.report import Direction, ErrorInfo, Reason, TLSPolicy
+from app.probe.report import Direction, ErrorInfo, Reason
 from app.probe.session import LineSession
-from app.probe.tls import policy_context
+from app.probe.sniff import completes_tls
 
 log = logging.getLogger(__name__)
 
@@ -81,26 +83,32 @@ async def _plain_greeting(session: LineSession) -> bytes:
     return await peek(session) or await peek(session, _QUIT)
 
 
-async def _speaks_tls(session: LineSession) -> bool:
-    """Whether a new connection completes a TLS handshake (certificate not checked)."""
+async def _reconnected(session: LineSession, step: str) -> bool:
+    """Connect again, plain; whether it worked."""
     await session.reopen(None, None)
     try:
-        async with session.step("peek-tls"):
+        async with session.step(step):
             await session.connect()
     except ProbeError:
         return False
-    streams, wait = session.streams, _wait(session)
-    if streams is None or wait <= 0:
+    return session.streams is not None
+
+
+async def _speaks_tls(session: LineSession) -> bool:
+    """Whether a new connection completes a TLS handshake (certificate not checked)."""
+    if not await _reconnected(session, "peek-tls") or session.streams is None:
         return False
-    context = policy_context(TLSPolicy.INSPECT, None)
-    try:
-        async with asyncio.timeout(wait):
-            await streams[1].start_tls(context, server_hostname=session.host)
-    except (TimeoutError, ConnectionError, ssl.SSLError) as exc:
-        log.debug("%s:%d TLS peek: %r", session.host, session.port, exc)
+    if not await completes_tls(session.streams, session.host, _wait(session)):
         return False
     session.record(Direction.NOTE, "peek: the port completed a TLS handshake")
     return True
+
+
+async def _answer_to_quit(session: LineSession, *, fresh: bool) -> bytes:
+    """What the server says to ``QUIT``, on the open connection or, ``fresh``, a new one."""
+    if (fresh or session.streams is None) and not await _reconnected(session, "peek"):
+        return b""
+    return await peek(session, _QUIT)
 
 
 async def explain(session: LineSession, endpoint: ServerEndpoint, error: ErrorInfo) -> ErrorInfo:
@@ -108,9 +116,11 @@ async def explain(session: LineSession, endpoint: ServerEndpoint, error: ErrorIn
     expected = endpoint.protocol.name
     speaks: str | None = None
     if error.reason is Reason.SILENT and error.step == "greeting":
-        speaks = wire.identify(await peek(session, _QUIT))
-        if speaks is None and await _speaks_tls(session):
+        tried = session.sniffed_tls is None  # not yet beside the greeting wait: now
+        if tried and await _speaks_tls(session):
             speaks = "TLS"
+        else:
+            speaks = wire.identify(await _answer_to_quit(session, fresh=tried))
     elif error.reason is Reason.TLS_GARBLED and endpoint.security is Security.TLS:
         speaks = wire.identify(await _plain_greeting(session))
     elif error.reason is Reason.PROTOCOL_VIOLATION and error.step == "greeting":

@@ -131,8 +131,8 @@ async def _login(
     encrypted = security is not Security.NONE
     chosen = choose_mechanism(login, offered, _PREFERENCE, encrypted=encrypted)
     if isinstance(chosen, AuthOutcome):
-        if chosen.mechanism is Mechanism.COMMAND and "LOGINDISABLED" in caps:
-            detail = "the server advertises LOGINDISABLED"
+        if "LOGINDISABLED" in caps and chosen.not_attempted is not NotAttempted.INSECURE_TLS:
+            detail = "the server refuses logins before encryption (it advertises LOGINDISABLED)"
             return not_attempted(NotAttempted.LOGINDISABLED, detail, chosen.mechanism)
         return chosen
     async with client.session.step("login") as note:

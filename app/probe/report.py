@@ -203,6 +203,7 @@ class Code(StrEnum):
     WRONG_PROTOCOL = "wrong-protocol"
     PORT_PLAINTEXT = "port-plaintext"
     PORT_NEEDS_TLS = "port-needs-tls"
+    CONNECTION_UNENCRYPTED = "connection-unencrypted"
     STARTTLS_NOT_OFFERED = "starttls-not-offered"
     STARTTLS_REFUSED = "starttls-refused"
     STARTTLS_INJECTION = "starttls-injection"
@@ -223,6 +224,7 @@ class Code(StrEnum):
     PLAINTEXT_LOGIN_REFUSED = "plaintext-login-refused"
     AUTH_NOT_OFFERED = "auth-not-offered"
     AUTH_FAILED = "auth-failed"
+    APOP_REFUSED = "apop-refused"
     AUTH_NEEDS_AUTHORIZATION_CODE = "auth-needs-authorization-code"
     AUTH_NEEDS_APP_PASSWORD = "auth-needs-app-password"  # noqa: S105 - a finding code, not a secret
     AUTH_NEEDS_OAUTH2 = "auth-needs-oauth2"
@@ -231,7 +233,8 @@ class Code(StrEnum):
     LOGIN_IP_DENIED = "login-ip-denied"
     UNSAFE_LOGIN = "unsafe-login"
     MAILBOX_UNAVAILABLE = "mailbox-unavailable"
-    PROBE_ERROR = "probe-error"
+    SERVER_ERROR = "server-error"  # the server failed a step on its side, quoted in the detail
+    PROBE_ERROR = "probe-error"  # a fault of the tester's own; never the server's
     SERVICE_BUSY = "service-busy"
 
 

@@ -10,6 +10,12 @@ piece of the password is withheld whole from the transcript
 
 When a step fails, :attr:`LineSession.reason` says why (a :class:`Reason`),
 decided here where the low-level error is still at hand.
+
+A port that wants TLS from the first byte stays silent to a plain client, as a
+server that delays its greeting on purpose does too. So while a plain
+connection waits for its first line, after :data:`TLS_SNIFF_AFTER` seconds of
+silence a TLS handshake runs on a second connection beside the wait: if it
+completes, the port wants TLS; if not, the wait goes on.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from app.probe import tls, wire
 from app.probe.guard import Guard, IPAddress
 from app.probe.recorder import StepRecorder
 from app.probe.report import Direction, Reason, StepResult, TLSInfo, TLSPolicy
+from app.probe.sniff import completes_tls
 from app.probe.tls import tls_context as tls_context  # re-exported for discovery
 
 log = logging.getLogger(__name__)
@@ -45,6 +52,7 @@ _Out = TypeVar("_Out")
 MAX_LINE = 8 * 1024  # one line from the server, CRLF included
 MAX_RESPONSE = 64 * 1024  # one whole (multi-line) response, literals included
 DEFAULT_STEP_TIMEOUT = 10.0
+TLS_SNIFF_AFTER = 1.5  # seconds of silence before a TLS handshake is tried beside the wait
 _CLOSE_TIMEOUT = 2.0
 _UNSAFE_IN_LINE = re.compile(rb"[\r\n\0]")
 
@@ -80,6 +88,8 @@ class LineSession(StepRecorder):
         self.tls: TLSInfo | None = None
         self.verdict: tuple[int, str] | None = None  # OpenSSL's reason for refusing the chain
         self.discarded = 0  # plaintext bytes thrown away at STARTTLS
+        self.sniffed_tls: bool | None = None  # a second connection's TLS handshake completed
+        self.speaks: str | None = None  # what the port speaks instead ("TLS"), once known
         self._heard = False  # the server sent something on this connection
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
@@ -239,7 +249,10 @@ class LineSession(StepRecorder):
     async def _read_raw_line(self) -> bytes:
         reader, _writer = self._io()
         try:
-            raw = await reader.readuntil(b"\n")
+            if self._heard or self.tls is not None:
+                raw = await reader.readuntil(b"\n")
+            else:
+                raw = await self._first_line(reader)
         except asyncio.LimitOverrunError as exc:
             raise self._oversized(f"a line longer than {MAX_LINE} bytes") from exc
         except asyncio.IncompleteReadError as exc:
@@ -252,6 +265,60 @@ class LineSession(StepRecorder):
         if len(raw) > MAX_LINE:
             raise self._oversized(f"a line longer than {MAX_LINE} bytes")
         return raw.rstrip(b"\r\n")
+
+    async def _first_line(self, reader: asyncio.StreamReader) -> bytes:
+        """The first line on a plain connection; after :data:`TLS_SNIFF_AFTER` s without a
+        byte, a TLS handshake on a second connection runs beside the wait, and if it
+        completes the port wants TLS (nothing is sent on this connection)."""
+        line = asyncio.ensure_future(reader.readuntil(b"\n"))
+        try:
+            await asyncio.wait({line}, timeout=TLS_SNIFF_AFTER)
+            silent = not line.done() and not getattr(reader, "_buffer", b"")
+            if silent and self.sniffed_tls is None:
+                sniff = asyncio.ensure_future(self._tls_beside())
+                try:
+                    await asyncio.wait({line, sniff}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    if not sniff.done():
+                        sniff.cancel()
+                        await asyncio.wait({sniff})
+                if not line.done() and sniff.done() and not sniff.cancelled() and sniff.result():
+                    self.speaks = "TLS"
+                    message = (
+                        "no greeting, and a TLS handshake on a second connection completed: "
+                        "the port wants TLS from the first byte"
+                    )
+                    raise self.error(Reason.PORT_NEEDS_TLS, ProbeTLSError, message)
+            return await line
+        finally:
+            if not line.done():
+                line.cancel()
+                await asyncio.wait({line})
+
+    async def _tls_beside(self) -> bool:
+        """Whether a TLS handshake completes on a second connection to the same address."""
+        wait = max(0.0, min(self.step_timeout, self.deadline - self._loop.time()))
+        self.record(
+            Direction.NOTE,
+            f"no greeting after {TLS_SNIFF_AFTER:g} s; trying a TLS handshake on a second "
+            "connection",
+        )
+        targets = (self.address,) if self.address is not None else self.resolved or ()
+        try:
+            streams, _address = await self.guard.connect_vetted(self.host, self.port, targets)
+        except ProbeError as exc:
+            self.record(Direction.NOTE, f"the second connection failed: {exc}")
+            self.sniffed_tls = False
+            return False
+        try:
+            self.sniffed_tls = await completes_tls(streams, self.host, wait)
+        finally:
+            streams[1].transport.abort()
+        if self.sniffed_tls:
+            self.record(Direction.NOTE, "the second connection completed a TLS handshake")
+        else:
+            self.record(Direction.NOTE, "no TLS handshake on the second connection; waiting on")
+        return self.sniffed_tls
 
     def _oversized(self, what: str) -> ProtocolViolation:
         return self.error(Reason.OVERSIZED, ProtocolViolation, f"the server sent {what}")

@@ -95,7 +95,7 @@ async def probe(
     When the certificate (or the TLS version) fails verification, the tester
     connects again to read the chain, but sends the password only with
     ``allow_invalid_certificate``. ``account`` (the provider's record, if known)
-    shapes the findings, which are in ``lang`` (en or zh-Hans). ``on_step`` is
+    shapes the findings, which are in ``lang`` (en, zh-Hans or zh-Hant). ``on_step`` is
     called as each step ends. ``deadline`` (the event loop's clock) ends the probe;
     by default it is ``settings.probe_deadline`` from now.
     """
@@ -141,7 +141,8 @@ async def probe(
         transcript=tuple(session.transcript),
         error=error,
     )
-    result = result.model_copy(update={"findings": diagnose(result, account, lang=lang)})
+    findings = diagnose(result, account, lang=lang, quote=session.scrub)
+    result = result.model_copy(update={"findings": findings})
     result = _scrubbed(result, session.scrub)
     if result.error is not None:
         log.info("probe %s:%d failed: %s", endpoint.host, endpoint.port, result.error.message)
@@ -208,4 +209,5 @@ def _error_info(session: LineSession, exc: ProbeError) -> ErrorInfo:
         message=str(exc),
         reason=reason,
         step=session.failed_step,
+        speaks=session.speaks,
     )

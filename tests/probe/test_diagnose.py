@@ -21,6 +21,7 @@ from app.probe.report import (
     AuthStatus,
     CertificateInfo,
     ErrorInfo,
+    Mechanism,
     NotAttempted,
     Reason,
     StepResult,
@@ -360,12 +361,84 @@ def test_errors_come_first_and_each_code_once() -> None:
     ]
 
 
-def test_an_unexplained_failure_still_gets_a_finding() -> None:
-    steps = (StepResult(name="quit", ok=False, duration_ms=1, detail="-ERR odd"),)
+def test_a_server_failure_after_a_good_login_is_the_servers() -> None:
+    reply = "421 4.4.0 mail.test Failed to connect to relay server (connect)"
+    steps = (
+        StepResult(name="login", ok=True, duration_ms=1, detail="235 2.7.0 Logged in."),
+        StepResult(name="quit", ok=False, duration_ms=1, detail=reply),
+    )
     result = make(auth=AuthOutcome(status=AuthStatus.OK), steps=steps)
     (finding,) = diagnose(result)
+    assert finding.code is Code.SERVER_ERROR
+    assert finding.severity is Severity.ERROR
+    assert finding.message.startswith("The login works. imap.example.com")
+    assert "“quit”" in finding.message
+    assert f"“{reply}”" in finding.message
+    assert "operator" in finding.fix
+    assert finding.detail == reply
+    (chinese,) = diagnose(result, lang="zh-Hans")
+    assert chinese.message.startswith("登录成功。")
+    assert reply in chinese.message
+    (traditional,) = diagnose(result, lang="zh-Hant")
+    assert traditional.message.startswith("登入成功。")
+    assert "「quit」" in traditional.message
+
+
+def test_a_server_failure_before_any_login_does_not_say_the_login_works() -> None:
+    steps = (StepResult(name="quit", ok=False, duration_ms=1, detail="-ERR odd"),)
+    (finding,) = diagnose(make(steps=steps))
+    assert finding.code is Code.SERVER_ERROR
+    assert finding.message.startswith("imap.example.com")
+
+
+def test_a_quoted_reply_goes_through_quote_and_is_cut_short() -> None:
+    long = "-ERR " + "x" * 500
+    steps = (StepResult(name="quit", ok=False, duration_ms=1, detail=long),)
+    result = make(auth=AuthOutcome(status=AuthStatus.OK), steps=steps)
+    (finding,) = diagnose(result)
+    assert long[:200] + "…" in finding.message
+    assert long not in finding.message
+    (withheld,) = diagnose(result, quote=lambda text: "[withheld]")
+    assert "“[withheld]”" in withheld.message
+    assert "xxx" not in withheld.message
+
+
+def test_a_failure_nothing_explains_is_the_testers_own() -> None:
+    result = make(steps=(StepResult(name="peek", ok=False, duration_ms=1, detail="odd"),))
+    (finding,) = diagnose(result)
     assert finding.code is Code.PROBE_ERROR
-    assert finding.detail == "-ERR odd"
+    assert "fault of ours" in finding.message
+    assert finding.detail == "odd"
+
+
+def test_a_refused_apop_login_is_not_called_a_wrong_password(providers: ProviderDB) -> None:
+    auth = AuthOutcome(status=AuthStatus.FAILED, mechanism=Mechanism.APOP, detail="-ERR [AUTH] no")
+    pop3 = ServerEndpoint(
+        protocol=Protocol.POP3, host="pop.qq.com", port=110, security=Security.NONE
+    )
+    result = make(endpoint=pop3, auth=auth)
+    assert codes(result) == [Code.APOP_REFUSED]
+    assert codes(result, providers.get("qq.com")) == [Code.APOP_REFUSED]  # not 授权码
+    failed_user_pass = result.model_copy(
+        update={"auth": auth.model_copy(update={"mechanism": Mechanism.COMMAND})}
+    )
+    assert codes(failed_user_pass) == [Code.AUTH_FAILED]
+
+
+@pytest.mark.parametrize("security", list(Security))
+def test_every_plain_connection_that_greeted_is_called_unencrypted(security: Security) -> None:
+    endpoint = EP.model_copy(update={"security": security, "port": 143})
+    greeted = (StepResult(name="greeting", ok=True, duration_ms=1),)
+    tls = None if security is Security.NONE else TLSInfo(via="x", version="TLSv1.3", cipher="c")
+    result = make(
+        endpoint=endpoint, ok=True, auth=AuthOutcome(status=AuthStatus.OK), steps=greeted, tls=tls
+    )
+    unencrypted = security is Security.NONE
+    assert (Code.CONNECTION_UNENCRYPTED in codes(result)) == unencrypted
+    silent = result.model_copy(
+        update={"steps": (StepResult(name="greeting", ok=False, duration_ms=1),)}
+    )
+    assert Code.CONNECTION_UNENCRYPTED not in codes(silent)
 
 
 def test_a_clean_result_has_no_findings() -> None:

@@ -166,7 +166,10 @@ async def test_dovecot_refuses_plaintext_login(
         ports, probe_settings, listener, protocol, Security.NONE,
         mechanism=mechanism, allow_plaintext_auth=True, connector=from_127_0_0_2,
     )  # fmt: skip
-    assert [f.code for f in result.findings] == [Code.PLAINTEXT_LOGIN_REFUSED]
+    assert [f.code for f in result.findings] == [
+        Code.PLAINTEXT_LOGIN_REFUSED,
+        Code.CONNECTION_UNENCRYPTED,
+    ]
     assert "SSL/TLS" in result.findings[0].fix
 
 
@@ -177,4 +180,7 @@ async def test_smtp_without_starttls_offers_no_login(
     result = await run(
         ports, probe_settings, "starttls", Protocol.SMTP, Security.NONE, allow_plaintext_auth=True
     )
-    assert [f.code for f in result.findings] == [Code.PLAINTEXT_LOGIN_REFUSED]
+    assert [f.code for f in result.findings] == [
+        Code.PLAINTEXT_LOGIN_REFUSED,
+        Code.CONNECTION_UNENCRYPTED,
+    ]

@@ -73,7 +73,8 @@ async def test_right_password_logs_in(
         assert result.tls.via == ("implicit" if security is Security.TLS else "starttls")
         assert result.tls.version in {"TLSv1.2", "TLSv1.3"}
     assert client_verbs(result) <= READ_ONLY_VERBS
-    assert result.findings == ()
+    plain = [Code.CONNECTION_UNENCRYPTED] if security is Security.NONE else []
+    assert [f.code for f in result.findings] == plain
     last_step = result.steps[-1]
     assert last_step.name in {"quit", "logout"}
     assert last_step.ok
@@ -97,7 +98,13 @@ async def test_wrong_password_is_refused(
     assert result.auth.status is AuthStatus.FAILED
     assert result.auth.mechanism is mechanism
     assert re.search(r"(?i)auth|fail|535", result.auth.detail), result.auth.detail
-    assert [f.code for f in result.findings] == [Code.AUTH_FAILED]
+    if security is Security.NONE:  # APOP, the only login tried in clear, proves nothing
+        assert [f.code for f in result.findings] == [
+            Code.APOP_REFUSED,
+            Code.CONNECTION_UNENCRYPTED,
+        ]
+    else:
+        assert [f.code for f in result.findings] == [Code.AUTH_FAILED]
     assert result.findings[0].detail == result.auth.detail
     assert not result.ok
     assert result.steps[-1].name in {"quit", "logout"}
@@ -158,7 +165,10 @@ class TestPlaintext:
         assert result.auth.status is AuthStatus.NOT_ATTEMPTED
         assert "not encrypted" in result.auth.detail
         assert not {"USER", "PASS"} & client_verbs(result)
-        assert [f.code for f in result.findings] == [Code.PASSWORD_NOT_SENT_PLAINTEXT]
+        assert [f.code for f in result.findings] == [
+            Code.PASSWORD_NOT_SENT_PLAINTEXT,
+            Code.CONNECTION_UNENCRYPTED,
+        ]
 
     async def test_caller_may_allow_plaintext(
         self, ports: dict[str, int], probe_settings: Settings
@@ -182,9 +192,14 @@ class TestPlaintext:
         )  # fmt: skip
         assert "LOGINDISABLED" in result.capabilities
         assert result.auth.status is AuthStatus.NOT_ATTEMPTED
-        assert result.auth.detail == "the server advertises LOGINDISABLED"
+        assert result.auth.detail == (
+            "the server refuses logins before encryption (it advertises LOGINDISABLED)"
+        )
         assert "LOGIN" not in client_verbs(result)
-        assert [f.code for f in result.findings] == [Code.PLAINTEXT_LOGIN_REFUSED]
+        assert [f.code for f in result.findings] == [
+            Code.PLAINTEXT_LOGIN_REFUSED,
+            Code.CONNECTION_UNENCRYPTED,
+        ]
 
 
 class TestFailures:

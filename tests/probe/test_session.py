@@ -114,7 +114,10 @@ class TestCaps:
         assert result.error is not None
         assert result.error.type == "ProtocolViolation"
         assert f"larger than {MAX_RESPONSE} bytes" in result.error.message
-        assert [f.code for f in result.findings] == [Code.SERVER_OVERSIZED]
+        assert [f.code for f in result.findings] == [
+            Code.SERVER_OVERSIZED,
+            Code.CONNECTION_UNENCRYPTED,
+        ]
 
     async def test_silent_server_hits_the_step_limit(self, probe_settings: Settings) -> None:
         async def script(peer: Peer) -> None:
@@ -149,7 +152,10 @@ class TestCaps:
         assert result.error is not None
         assert result.error.type == "ProbeTimeout"
         assert "within the probe deadline" in result.error.message
-        assert [f.code for f in result.findings] == [Code.SERVER_SLOW]  # it did answer, slowly
+        assert [f.code for f in result.findings] == [
+            Code.SERVER_SLOW,
+            Code.CONNECTION_UNENCRYPTED,
+        ]  # it did answer, slowly
 
 
 class TestSecretsStayHidden:
@@ -168,7 +174,7 @@ class TestSecretsStayHidden:
         assert result.auth.status is AuthStatus.FAILED
         assert PASSWORD not in result.model_dump_json()
         assert result.auth.detail == WITHHELD  # the whole line, not just the echo
-        assert [f.code for f in result.findings] == [Code.AUTH_FAILED]
+        assert [f.code for f in result.findings] == [Code.AUTH_FAILED, Code.CONNECTION_UNENCRYPTED]
         assert result.findings[0].detail == WITHHELD  # withheld there too
 
     async def test_no_starttls_means_no_password(self, probe_settings: Settings) -> None:
@@ -202,7 +208,10 @@ class TestSecretsStayHidden:
         assert result.error is not None
         assert result.error.type == "ProtocolViolation"
         assert server.received[-1] == b"*"
-        assert [f.code for f in result.findings] == [Code.PROTOCOL_VIOLATION]
+        assert [f.code for f in result.findings] == [
+            Code.PROTOCOL_VIOLATION,
+            Code.CONNECTION_UNENCRYPTED,
+        ]
 
 
 async def test_server_literal_in_a_response(probe_settings: Settings) -> None:
@@ -224,7 +233,8 @@ async def test_server_literal_in_a_response(probe_settings: Settings) -> None:
     assert "later" in steps["examine"].detail
     assert not result.ok  # a failed step fails the probe even though login worked
     assert [(f.code, f.detail) for f in result.findings] == [
-        (Code.MAILBOX_UNAVAILABLE, steps["examine"].detail)
+        (Code.MAILBOX_UNAVAILABLE, steps["examine"].detail),
+        (Code.CONNECTION_UNENCRYPTED, ""),
     ]
     assert "examine" in result.findings[0].message
 
@@ -255,7 +265,7 @@ async def test_helo_fallback(probe_settings: Settings) -> None:
     assert result.auth.status is AuthStatus.NOT_ATTEMPTED
     assert "no AUTH" in result.auth.detail
     assert {s.name: s.detail for s in result.steps}["ehlo"] == "no EHLO; HELO accepted"
-    assert [f.code for f in result.findings] == [Code.AUTH_NOT_OFFERED]
+    assert [f.code for f in result.findings] == [Code.AUTH_NOT_OFFERED, Code.CONNECTION_UNENCRYPTED]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,10 @@ from app.probe.report import Code
 _UNSAFE_ZH = (
     "在修复之前，邮件客户端会警告或拒绝连接。在不可信的网络中切勿忽略该警告：连接可能被劫持。"
 )
+_UNSAFE_ZH_HANT = (
+    "在修復之前，郵件用戶端會發出警告或拒絕連線。"
+    "在不可信任的網路中切勿忽略該警告：連線可能遭到攔截。"
+)
 
 TLS: dict[Code, Entry] = {
     Code.STARTTLS_NOT_OFFERED: Entry(
@@ -22,6 +26,9 @@ TLS: dict[Code, Entry] = {
             "a password without encryption."
         ),
         "请改用 SSL/TLS 端口（IMAP 993、POP3 995、SMTP 465）。切勿在未加密的连接上发送密码。",
+        message_zh_hant="{host} 的 {port} 連接埠不提供 STARTTLS，連線無法加密。",
+        fix_zh_hant="請改用 SSL/TLS 連接埠（IMAP 993、POP3 995、SMTP 465）。"
+        "切勿在未加密的連線上傳送密碼。",
     ),
     Code.STARTTLS_REFUSED: Entry(
         ERROR,
@@ -32,6 +39,8 @@ TLS: dict[Code, Entry] = {
             "again later."
         ),
         "请改用 SSL/TLS 端口（IMAP 993、POP3 995、SMTP 465），或稍后重试。",
+        message_zh_hant="{host} 拒絕啟動加密（STARTTLS）。",
+        fix_zh_hant="請改用 SSL/TLS 連接埠（IMAP 993、POP3 995、SMTP 465），或稍後再試。",
     ),
     Code.STARTTLS_INJECTION: Entry(
         WARNING,
@@ -44,6 +53,10 @@ TLS: dict[Code, Entry] = {
         "请告知服务器管理员："
         "在 STARTTLS 之前抢先回应的服务器会让攻击者插入伪造的回应（STARTTLS 注入漏洞）。"
         "建议使用 SSL/TLS 端口。",
+        message_zh_hant="{host} 在加密開始之前就傳送了資料，測試已將其忽略。",
+        fix_zh_hant="請告知伺服器管理員："
+        "在 STARTTLS 之前搶先回應的伺服器會讓攻擊者插入偽造的回應（STARTTLS 注入漏洞）。"
+        "建議使用 SSL/TLS 連接埠。",
     ),
     Code.TLS_GARBLED: Entry(
         ERROR,
@@ -55,6 +68,9 @@ TLS: dict[Code, Entry] = {
         ),
         "该端口可能并非一开始就使用 SSL/TLS：请尝试 STARTTLS，或改用 SSL/TLS 端口（993、995、"
         "465）。",
+        message_zh_hant="{host} 的 {port} 連接埠沒有用 TLS 回應加密交握。",
+        fix_zh_hant="該連接埠可能並非一開始就使用 SSL/TLS："
+        "請嘗試 STARTTLS，或改用 SSL/TLS 連接埠（993、995、465）。",
     ),
     Code.TLS_HANDSHAKE_FAILED: Entry(
         ERROR,
@@ -66,6 +82,9 @@ TLS: dict[Code, Entry] = {
         ),
         "服务器的 TLS 配置有误，或当前网络中有设备拦截了它。请稍后重试；如果问题持续，"
         "请告知服务器管理员。",
+        message_zh_hant="與 {host} 的加密交握失敗。",
+        fix_zh_hant="伺服器的 TLS 設定有誤，或目前網路中有裝置攔截了它。"
+        "請稍後再試；如果問題持續，請告知伺服器管理員。",
     ),
     Code.TLS_OUTDATED: Entry(
         ERROR,
@@ -79,6 +98,10 @@ TLS: dict[Code, Entry] = {
             "connect, and not safely."
         ),
         "服务器管理员需要启用 TLS 1.2 或 1.3。在此之前只有旧版邮件客户端能够连接，而且并不安全。",
+        message_zh_hant="{host} 只支援 {version}，該版本已過時且不安全（RFC 8996），"
+        "目前的郵件用戶端會拒絕連線。",
+        fix_zh_hant="伺服器管理員需要啟用 TLS 1.2 或 1.3。"
+        "在此之前只有舊版郵件用戶端能夠連線，而且並不安全。",
     ),
     Code.TLS_WEAK: Entry(
         ERROR,
@@ -89,6 +112,8 @@ TLS: dict[Code, Entry] = {
             "apps refuse to connect until then."
         ),
         "服务器管理员需要更新 TLS 设置和证书密钥；在此之前很多邮件客户端会拒绝连接。",
+        message_zh_hant="{host} 使用的 TLS 設定（加密套件或金鑰長度）低於目前的安全等級。",
+        fix_zh_hant="伺服器管理員需要更新 TLS 設定和憑證金鑰；在此之前許多郵件用戶端會拒絕連線。",
     ),
     Code.CERT_EXPIRED: Entry(
         ERROR,
@@ -100,6 +125,8 @@ TLS: dict[Code, Entry] = {
             "network you do not trust: the connection could be intercepted."
         ),
         "服务器管理员需要续期证书。" + _UNSAFE_ZH,
+        message_zh_hant="{host} 的憑證已於 {date} 過期。",
+        fix_zh_hant="伺服器管理員需要更新憑證。" + _UNSAFE_ZH_HANT,
     ),
     Code.CERT_NOT_YET_VALID: Entry(
         ERROR,
@@ -112,6 +139,9 @@ TLS: dict[Code, Entry] = {
             "network you do not trust: the connection could be intercepted."
         ),
         "如果今天的日期无误，说明服务器管理员安装了尚未生效的证书，需要更换。" + _UNSAFE_ZH,
+        message_zh_hant="{host} 的憑證要到 {date} 才生效。",
+        fix_zh_hant="如果今天的日期無誤，表示伺服器管理員安裝了尚未生效的憑證，"
+        "需要更換。" + _UNSAFE_ZH_HANT,
     ),
     Code.CERT_SELF_SIGNED: Entry(
         ERROR,
@@ -124,6 +154,9 @@ TLS: dict[Code, Entry] = {
         ),
         "服务器管理员应安装由公共证书颁发机构签发的证书（Let's Encrypt 免费）。"
         "只有在与管理员核对过证书指纹之后，才可以在邮件客户端中接受该证书。",
+        message_zh_hant="{host} 使用的是自我簽署憑證，郵件用戶端無法驗證。",
+        fix_zh_hant="伺服器管理員應安裝由公開憑證授權單位簽發的憑證（Let's Encrypt 免費）。"
+        "只有在與管理員核對過憑證指紋之後，才可以在郵件用戶端中接受該憑證。",
     ),
     Code.CERT_UNKNOWN_ISSUER: Entry(
         ERROR,
@@ -138,6 +171,9 @@ TLS: dict[Code, Entry] = {
             "certificate from a public certificate authority."
         ),
         "如果服务器属于你所在的机构，请在设备上安装该机构的根证书。否则，服务器管理员应改用公共证书颁发机构签发的证书。",
+        message_zh_hant="{host} 的憑證來自本系統不信任的機構：{issuer}。",
+        fix_zh_hant="如果伺服器屬於你所在的組織，請在裝置上安裝該組織的根憑證。"
+        "否則，伺服器管理員應改用公開憑證授權單位簽發的憑證。",
     ),
     Code.CERT_MISSING_INTERMEDIATE: Entry(
         ERROR,
@@ -154,6 +190,10 @@ TLS: dict[Code, Entry] = {
         "服务器管理员需要配置完整的证书链："
         "证书之后附上中间证书（例如使用 fullchain.pem 而不是 cert.pem）。"
         "浏览器常会自行补全缺失的证书，但大多数邮件客户端不会。",
+        message_zh_hant="{host} 沒有傳送將其憑證連結到受信任機構的中繼憑證。",
+        fix_zh_hant="伺服器管理員需要設定完整的憑證鏈："
+        "憑證之後附上中繼憑證（例如使用 fullchain.pem 而不是 cert.pem）。"
+        "瀏覽器常會自行補齊缺少的憑證，但大多數郵件用戶端不會。",
     ),
     Code.CERT_HOSTNAME_MISMATCH: Entry(
         ERROR,
@@ -165,6 +205,9 @@ TLS: dict[Code, Entry] = {
         ),
         "如果其中某个名称是同一服务，请把它用作服务器名称。否则，"
         "服务器管理员需要安装包含 {host} 的证书。",
+        message_zh_hant="{host} 的憑證是為其他名稱簽發的：{names}。",
+        fix_zh_hant="如果其中某個名稱是同一服務，請把它用作伺服器名稱。"
+        "否則，伺服器管理員需要安裝涵蓋 {host} 的憑證。",
     ),
     Code.CERT_INVALID: Entry(
         ERROR,
@@ -176,6 +219,8 @@ TLS: dict[Code, Entry] = {
             "network you do not trust: the connection could be intercepted."
         ),
         "详情中是 OpenSSL 给出的原因。服务器管理员需要修复证书。" + _UNSAFE_ZH,
+        message_zh_hant="{host} 的憑證未通過驗證。",
+        fix_zh_hant="詳細資訊中是 OpenSSL 提供的原因。伺服器管理員需要修正憑證。" + _UNSAFE_ZH_HANT,
     ),
     Code.CERT_EXPIRING: Entry(
         WARNING,
@@ -183,6 +228,8 @@ TLS: dict[Code, Entry] = {
         "{host} 的证书将在 {days} 天后（{date}）过期。",
         N_("The server's operator should renew it soon. Nothing needs to change in your mail app."),
         "服务器管理员应尽快续期证书。你的邮件客户端无需任何改动。",
+        message_zh_hant="{host} 的憑證將在 {days} 天後（{date}）過期。",
+        fix_zh_hant="伺服器管理員應盡快更新憑證。你的郵件用戶端不需要做任何變更。",
     ),
     Code.PASSWORD_NOT_SENT_TLS: Entry(
         INFO,
@@ -193,5 +240,8 @@ TLS: dict[Code, Entry] = {
             "certificate, but only on a network you trust."
         ),
         "请先解决上面的问题。也可以选择允许无效证书来继续测试登录，但只应在可信的网络中这样做。",
+        message_zh_hant="由於加密連線不安全（見上文），測試沒有傳送密碼。",
+        fix_zh_hant="請先解決上面的問題。"
+        "也可以選擇允許無效憑證來繼續測試登入，但只應在可信任的網路中這樣做。",
     ),
 }
