@@ -1,0 +1,158 @@
+"""Every finding in all three languages: English, 简体中文 and 繁體中文.
+
+Fails as soon as a :class:`~app.probe.report.Code` lacks a text in any of them, when the
+languages disagree on the placeholders, or when a 繁體中文 text still carries
+Simplified characters (outside the 「」 that quote a provider's on-screen labels)."""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Any
+
+import pytest
+
+from app.models import Protocol, Security, ServerEndpoint
+from app.probe.catalogue import (
+    CATALOGUE,
+    FOLLOW_STEPS,
+    LOGIN_WORKED,
+    PLACEHOLDERS,
+    SOME_PROVIDER,
+)
+from app.probe.diagnose import render
+from app.probe.report import AuthOutcome, AuthStatus, Code, NotAttempted, ProbeResult
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# A provider's menu labels, quoted as the user sees them (in Simplified), may stay.
+QUOTED = re.compile(r"「[^」]*」")
+# Characters written only in Simplified; a Traditional text must not use them.
+SIMPLIFIED_ONLY = frozenset(
+    "设务码连网这请发应时个为与么后们将来对错还没经无让证书户账邮录"
+    # and a few more that the catalogue's Simplified texts use often
+    "线络检认过开关启议给问题间实现须数绝会话"
+)
+# Half-width punctuation right next to a Chinese character: it should be full-width.
+HALF_WIDTH = re.compile(r"[\u4e00-\u9fff][,:;()]|[,:;()][\u4e00-\u9fff]")
+# (code, field) pairs whose Traditional text may equal the Simplified one: none so far.
+SAME_IN_BOTH: frozenset[tuple[Code, str]] = frozenset()
+
+EP = ServerEndpoint(
+    protocol=Protocol.IMAP, host="imap.example.com", port=993, security=Security.TLS
+)
+
+
+def names(template: str) -> set[str]:
+    """The placeholder names in a ``str.format`` template."""
+    return {name for _text, name, _spec, _conv in string.Formatter().parse(template) if name}
+
+
+def texts(code: Code) -> dict[str, tuple[str, str, str]]:
+    """``message`` and ``fix`` of ``code`` as (English, 简体中文, 繁體中文)."""
+    entry = CATALOGUE[code]
+    return {
+        "message": (entry.message, entry.message_zh_hans, entry.message_zh_hant),
+        "fix": (entry.fix, entry.fix_zh_hans, entry.fix_zh_hant),
+    }
+
+
+def simplified_left(text: str) -> set[str]:
+    """Simplified-only characters in ``text`` outside 「」 brackets."""
+    return set(QUOTED.sub("", text)) & SIMPLIFIED_ONLY
+
+
+def make(**fields: Any) -> ProbeResult:
+    values: dict[str, Any] = {
+        "endpoint": EP,
+        "username": "u@example.com",
+        "ok": False,
+        "duration_ms": 1.0,
+        "auth": AuthOutcome(status=AuthStatus.NOT_ATTEMPTED, not_attempted=NotAttempted.STOPPED),
+    }
+    values.update(fields)
+    return ProbeResult(**values)
+
+
+def check_triple(en: str, zh_hans: str, zh_hant: str) -> None:
+    assert en.strip(), "English text missing"
+    assert zh_hans.strip(), f"简体中文 text missing for {en!r}"
+    assert zh_hant.strip(), f"繁體中文 text missing for {en!r}"
+    assert CJK.search(zh_hans), zh_hans
+    assert CJK.search(zh_hant), zh_hant
+    assert names(en) == names(zh_hans) == names(zh_hant), (en, zh_hans, zh_hant)
+    assert names(en) <= PLACEHOLDERS
+    dummy = dict.fromkeys(PLACEHOLDERS, "x")
+    for text in (en, zh_hans, zh_hant):
+        text.format(**dummy)  # no stray braces
+    assert not simplified_left(zh_hant), (simplified_left(zh_hant), zh_hant)
+    assert "“" not in zh_hant, zh_hant  # 「」 in Traditional
+    assert "”" not in zh_hant, zh_hant
+    assert not HALF_WIDTH.search(zh_hant), zh_hant
+
+
+def test_every_code_has_an_entry() -> None:
+    assert set(CATALOGUE) == set(Code)
+
+
+@pytest.mark.parametrize("code", list(Code))
+@pytest.mark.parametrize("field", ["message", "fix"])
+def test_every_finding_exists_in_all_three_languages(code: Code, field: str) -> None:
+    en, zh_hans, zh_hant = texts(code)[field]
+    check_triple(en, zh_hans, zh_hant)
+    if (code, field) not in SAME_IN_BOTH:
+        assert zh_hant != zh_hans, f"{code} {field}: 繁體中文 is a copy of 简体中文"
+
+
+@pytest.mark.parametrize(
+    "triple", [SOME_PROVIDER, FOLLOW_STEPS, LOGIN_WORKED], ids=["provider", "steps", "login"]
+)
+def test_shared_phrases_exist_in_all_three_languages(triple: tuple[str, ...]) -> None:
+    assert len(triple) == 3
+    en, zh_hans, zh_hant = triple
+    check_triple(en, zh_hans, zh_hant)
+    assert zh_hant != zh_hans
+
+
+def test_the_simplified_only_list_catches_simplified_text() -> None:
+    # The check must bite: it flags every 简体中文 text but the few written only in
+    # characters that both scripts share.
+    neutral = {(Code.WRONG_PROTOCOL, "message")}
+    for code in Code:
+        for field, (_en, zh_hans, _zh_hant) in texts(code).items():
+            assert bool(simplified_left(zh_hans)) != ((code, field) in neutral), zh_hans
+
+
+def expected(template: str, provider: str) -> str:
+    """``template`` filled as :func:`render` fills it for :func:`make`'s result."""
+    values = dict.fromkeys(PLACEHOLDERS, "")
+    values.update(host=EP.host, port=str(EP.port), protocol=EP.protocol.name, provider=provider)
+    return template.format_map(values)
+
+
+@pytest.mark.parametrize("lang", ["zh-Hant", "zh-TW", "zh-HK", "zh-Hant-TW", "zh-hant"])
+def test_render_gives_traditional_chinese(lang: str) -> None:
+    result = make()
+    for code in Code:
+        entry = CATALOGUE[code]
+        finding = render(code, result, lang=lang)
+        assert finding.message == expected(entry.message_zh_hant, SOME_PROVIDER[2])
+        assert finding.fix == expected(entry.fix_zh_hant, SOME_PROVIDER[2])
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "zh-CN", "zh", "zh-SG"])
+def test_render_gives_simplified_chinese(lang: str) -> None:
+    result = make()
+    for code in Code:
+        entry = CATALOGUE[code]
+        finding = render(code, result, lang=lang)
+        assert finding.message == expected(entry.message_zh_hans, SOME_PROVIDER[1])
+        assert finding.fix == expected(entry.fix_zh_hans, SOME_PROVIDER[1])
+
+
+def test_render_gives_english_otherwise() -> None:
+    result = make()
+    for code in Code:
+        entry = CATALOGUE[code]
+        finding = render(code, result, lang="en")
+        assert finding.message == expected(entry.message, SOME_PROVIDER[0])
+        assert finding.fix == expected(entry.fix, SOME_PROVIDER[0])
