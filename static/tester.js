@@ -227,7 +227,9 @@
     }
 
     report(event) {
-      this.heading.textContent = event.ok ? T.everything : T.attention;
+      // "Everything works" only when no server has a warning (an unencrypted one, say).
+      const allGreen = event.ok && event.results.every((r) => verdict(r) === "green");
+      this.heading.textContent = allGreen ? T.everything : T.attention;
       this.summary.textContent = fill(T.summary, {
         n: event.results.length, ms: Math.round(event.duration_ms),
       });

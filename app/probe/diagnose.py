@@ -193,18 +193,21 @@ def _offers_starttls(capabilities: Iterable[str]) -> bool:
 
 def _auth(result: ProbeResult, facts: AccountFacts) -> Iterator[_Hit]:
     auth = result.auth
-    if auth.status is AuthStatus.FAILED:
-        # A refused APOP says nothing sure about the password (the server may keep no
-        # APOP secret for the account), so no provider's reading of a wrong one applies;
-        # without TLS it is the only login tried, so say where the password can be checked.
-        apop = auth.mechanism is Mechanism.APOP and result.tls is None
-        fallback = Code.APOP_REFUSED if apop else facts.login_code()
-        yield _Hit(server_says(auth.detail) or fallback, auth.detail)
-        return
     why, caps = auth.not_attempted, result.capabilities
     disabled = "LOGINDISABLED" in caps
     # A server that offers no login in plain text but offers STARTTLS wants TLS first.
     hidden = result.endpoint.security is Security.NONE and _offers_starttls(caps)
+    if auth.status is AuthStatus.FAILED:
+        # A refused APOP says nothing sure about the password (the server may keep no
+        # APOP secret for the account), so no provider's reading of a wrong one applies;
+        # without TLS it is the only login tried, so say where the password can be checked.
+        # A POP3 server that hid USER behind STLS has said why: no login before TLS.
+        apop = auth.mechanism is Mechanism.APOP and result.tls is None
+        fallback = Code.APOP_REFUSED if apop else facts.login_code()
+        if apop and hidden and "USER" not in caps:
+            fallback = Code.PLAINTEXT_LOGIN_REFUSED
+        yield _Hit(server_says(auth.detail) or fallback, auth.detail)
+        return
     if why is NotAttempted.INSECURE_TLS:
         yield _Hit(Code.PASSWORD_NOT_SENT_TLS, auth.detail)
     elif (

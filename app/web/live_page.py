@@ -21,7 +21,7 @@ from app.web.live import HUNG_UP, NO_STORE, last_report
 from app.web.security import require_csrf
 from app.web.templating import render
 from app.web.throttle import TestLimits
-from app.web.timeline import timeline_svg, verdict, verdict_label
+from app.web.timeline import Verdict, timeline_svg, verdict, verdict_label
 
 router = APIRouter(include_in_schema=False)
 
@@ -142,11 +142,15 @@ def _picture(report: object) -> dict[str, object]:
     if not isinstance(report, ReportEvent):
         return {}
     gettext = translations(current_lang.get()).gettext
+    levels = [verdict(r) for r in report.results]
     return {
         "timeline": timeline_svg(report.results, gettext),
         "verdicts": [
-            {"level": verdict(r).value, "label": verdict_label(r, gettext)} for r in report.results
+            {"level": level.value, "label": verdict_label(r, gettext)}
+            for level, r in zip(levels, report.results, strict=True)
         ],
+        # "Everything works" only when no server has a warning (an unencrypted one, say).
+        "all_green": report.ok and all(level is Verdict.GREEN for level in levels),
     }
 
 

@@ -492,3 +492,12 @@ def test_a_plain_refusal_keeps_the_generic_advice_before_the_providers_steps(
     generic, steps = finding.fix.split("\n", 1)
     assert "full email address" in generic
     assert record.steps[0].text.en in steps
+
+
+def test_a_refused_apop_behind_stls_means_no_login_before_tls() -> None:
+    auth = AuthOutcome(status=AuthStatus.FAILED, mechanism=Mechanism.APOP, detail="-ERR state")
+    pop3 = ServerEndpoint(protocol=Protocol.POP3, host="pop.test", port=110, security=Security.NONE)
+    hidden = make(endpoint=pop3, auth=auth, capabilities=("STLS", "XTLSREQUIRED", "TOP"))
+    assert codes(hidden) == [Code.PLAINTEXT_LOGIN_REFUSED]
+    offered = hidden.model_copy(update={"capabilities": ("STLS", "USER")})
+    assert codes(offered) == [Code.APOP_REFUSED]

@@ -220,3 +220,30 @@ async def test_page(live: httpx.AsyncClient) -> None:
     )
     assert invalid.status_code == 422
     assert "port must be a number" in invalid.text
+
+
+async def test_an_unencrypted_server_is_never_everything_works(
+    live: httpx.AsyncClient, dovecot: dict[str, int]
+) -> None:
+    # APOP logs in without sending the password, but the mail would still go in clear.
+    plain = {
+        "email": ALICE,
+        "password": USERS[ALICE],
+        "servers": f"pop3:mail.test:{dovecot['pop3']}:none",
+    }
+    english = await post_form(live, plain)
+    assert english.status_code == 200
+    assert 'data-verdict="amber"' in english.text
+    assert "Some servers need attention" in english.text
+    assert "is not encrypted" in english.text
+    live.cookies.set("lang", "zh-Hant")
+    traditional = await post_form(live, plain)
+    assert "連線未加密" in traditional.text  # the finding in 繁體中文, not 简体中文
+    assert "连接未加密" not in traditional.text
+    server = {"protocol": "pop3", "host": "mail.test", "port": dovecot["pop3"], "security": "none"}
+    api = await live.post(
+        "/api/v1/test", json={"email": ALICE, "password": USERS[ALICE], "servers": [server]}
+    )
+    (result,) = api.json()["results"]
+    assert result["ok"] is True
+    assert [f["code"] for f in result["findings"]] == ["connection-unencrypted"]
