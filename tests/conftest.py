@@ -13,7 +13,18 @@ from app.paths import DATA_DIR
 from app.providers.db import ProviderDB
 from app.settings import Settings
 from tests.dnsmasq import ZONE, run_dnsmasq
-from tests.servers import Certificates, SmtpServers, make_certificates, run_aiosmtpd, run_dovecot
+from tests.mailutils import run_mailutils
+from tests.postfix import run_postfix
+from tests.servers import (
+    Certificates,
+    SmtpServers,
+    make_certificates,
+    refused_port,
+    run_aiosmtpd,
+    run_dovecot,
+    run_dovecot_submission,
+    run_relay,
+)
 
 
 @pytest.fixture(scope="session")
@@ -105,3 +116,34 @@ def dovecot(certs: Certificates) -> Iterator[dict[str, int]]:
 def smtpd(certs: Certificates) -> Iterator[SmtpServers]:
     with run_aiosmtpd(certs) as servers:
         yield servers
+
+
+# More real servers; each starts only when a test first asks for it.
+@pytest.fixture(scope="session")
+def mailutils(certs: Certificates) -> Iterator[dict[str, int]]:
+    """GNU Mailutils ports by listener: imap, imaps, imap-tls-required, pop3, pop3s,
+    pop3-tls-required (see tests/mailutils.py)."""
+    with run_mailutils(certs) as ports:
+        yield ports
+
+
+@pytest.fixture(scope="session")
+def postfix(certs: Certificates) -> Iterator[dict[str, int]]:
+    """Postfix ports by listener: submission (STARTTLS required), submissions."""
+    with run_postfix(certs) as ports:
+        yield ports
+
+
+@pytest.fixture(scope="session")
+def dovecot_submission(certs: Certificates) -> Iterator[dict[str, int]]:
+    """Dovecot submission ports (submission, submissions), relaying to a discarding relay."""
+    with run_relay() as relay_port, run_dovecot_submission(certs, relay_port) as ports:
+        yield ports
+
+
+@pytest.fixture(scope="session")
+def dovecot_submission_no_relay(certs: Certificates) -> Iterator[dict[str, int]]:
+    """Dovecot submission ports whose relay refuses connections: AUTH succeeds (235), and
+    the next command gets 421 4.4.0 ... Failed to connect to relay server."""
+    with refused_port() as relay_port, run_dovecot_submission(certs, relay_port) as ports:
+        yield ports

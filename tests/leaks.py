@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
+
+from app.probe.report import ProbeResult
 
 
 def _b64(data: bytes) -> str:
@@ -21,3 +25,12 @@ def secret_forms_plain(username: str, password: str) -> set[str]:
         password.encode("unicode_escape").decode(),
         password.encode("unicode_escape").decode().replace("\\", "\\\\"),  # inside JSON strings
     }
+
+
+def secret_forms(username: str, password: str, result: ProbeResult) -> set[str]:
+    """:func:`secret_forms_plain`, and the APOP digest for every timestamp the server sent."""
+    forms = secret_forms_plain(username, password)
+    for entry in result.transcript:
+        for stamp in re.findall(r"<[^<>@\s]+@[^<>\s]+>", entry.line):
+            forms.add(hashlib.md5((stamp + password).encode()).hexdigest())  # noqa: S324
+    return forms

@@ -44,8 +44,9 @@ SERVER_SAYS: tuple[tuple[re.Pattern[str], Code], ...] = tuple(
         (r"ipdeny", Code.LOGIN_IP_DENIED),  # NetEase enterprise ERR.LOGIN.IPDENY
         (
             r"secure connection is requi|privacyrequired|plaintext auth\w* (is )?disallowed"
-            r"|must issue a starttls|encryption required",
-            Code.PLAINTEXT_LOGIN_REFUSED,  # QQ's "requiered", Dovecot, RFC 3207, RFC 4954 538
+            r"|must issue a starttls|encryption required|use starttls first",
+            Code.PLAINTEXT_LOGIN_REFUSED,  # QQ's "requiered", Dovecot, RFC 3207, RFC 4954 538,
+            # GNU Mailutils
         ),
         (r"authori[sz](ed|ation) code|授权码|授权密码", Code.AUTH_NEEDS_AUTHORIZATION_CODE),  # QQ
         (

@@ -129,6 +129,9 @@ async def _login(
         Mechanism.LOGIN: "AUTH=LOGIN" in caps,
     }
     encrypted = security is not Security.NONE
+    if not encrypted and "XTLSREQUIRED" in caps:  # GNU Mailutils: no login of any kind
+        detail = "the server refuses logins before encryption (it advertises XTLSREQUIRED)"
+        return not_attempted(NotAttempted.LOGINDISABLED, detail)
     chosen = choose_mechanism(login, offered, _PREFERENCE, encrypted=encrypted)
     if isinstance(chosen, AuthOutcome):
         if "LOGINDISABLED" in caps and chosen.not_attempted is not NotAttempted.INSECURE_TLS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import re
@@ -12,11 +11,11 @@ from typing import Any
 import pytest
 
 from app.models import Protocol, Security
-from app.probe import AuthStatus, Code, Mechanism, ProbeResult, diagnose
+from app.probe import AuthStatus, Code, Mechanism, diagnose
 from app.probe.guard import Streams
 from app.probe.report import NotAttempted
 from app.settings import Settings
-from tests.leaks import secret_forms_plain
+from tests.leaks import secret_forms
 from tests.servers import USERS, WRONG_PASSWORD, Certificates, SmtpServers, free_port
 
 from .conftest import make_settings
@@ -276,15 +275,6 @@ class TestFailures:
 
 
 # -- credentials never leak ------------------------------------------------------------------
-
-
-def secret_forms(username: str, password: str, result: ProbeResult) -> set[str]:
-    """Every form the password takes on the wire, and then some."""
-    forms = secret_forms_plain(username, password)
-    for entry in result.transcript:  # APOP digests for every timestamp the server sent
-        for stamp in re.findall(r"<[^<>@\s]+@[^<>\s]+>", entry.line):
-            forms.add(hashlib.md5((stamp + password).encode()).hexdigest())  # noqa: S324
-    return forms
 
 
 def leak_cases() -> list[Any]:
