@@ -115,7 +115,13 @@ def run_dovecot(h: ModuleType, certs: object, users: dict[str, str]) -> Iterator
     (root / "passwd").write_text(passwd, encoding="utf-8")
     ports = {name: free_port() for name in ("imap", "imaps", "pop3", "pop3s")}
     conf = root / "dovecot.conf"
-    base = h.DOVECOT_CONF.format(root=root, cert=certs.cert_file, key=certs.key_file, **ports)  # type: ignore[attr-defined]
+    base = h.DOVECOT_CONF.format(  # type: ignore[attr-defined]
+        root=root,
+        cert=certs.cert_file,  # type: ignore[attr-defined]
+        key=certs.key_file,  # type: ignore[attr-defined]
+        protocols="imap pop3",
+        services=h.DOVECOT_MAIL_SERVICES.format(**ports),  # type: ignore[attr-defined]
+    )
     conf.write_text(base + DOVECOT_LOAD_CONF, encoding="utf-8")
     log = (root / "dovecot.log").open("wb")
     process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=log, stderr=log)

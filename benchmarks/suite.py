@@ -25,6 +25,7 @@ BENCHMARKS = (
     ("tester_latency", "3. the tester under 100 ms RTT"),
     ("concurrency", "4. concurrent live tests"),
     ("fairness", "5. one client floods, another tests"),
+    ("tls_mismatch", "6. a TLS port tested without TLS"),
 )
 TIMEOUT = 240  # seconds per benchmark
 
