@@ -35,7 +35,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.realservers import free_tcp_port, unavailable
+from tests.realservers import free_tcp_ports, unavailable
 from tests.servers import (
     USERS,
     Certificates,
@@ -165,7 +165,7 @@ def run_mailutils(certs: Certificates) -> Iterator[dict[str, int]]:
         shutil.copyfile(certs.key_file, root / "key.pem")
         (root / "key.pem").chmod(0o600)
         write_users(root)
-        ports = {name: free_tcp_port() for name in MAILUTILS_LISTENERS}
+        ports = free_tcp_ports(MAILUTILS_LISTENERS)
         logs: list[Path] = []
         for daemon, proto in DAEMONS.items():
             servers = "".join(

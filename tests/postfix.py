@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.realservers import free_tcp_port, unavailable
+from tests.realservers import free_tcp_ports, unavailable
 from tests.servers import (
     USERS,
     Certificates,
@@ -198,7 +198,7 @@ def run_postfix(certs: Certificates) -> Iterator[dict[str, int]]:
         shutil.copyfile(certs.cert_file, root / "cert.pem")
         shutil.copyfile(certs.key_file, root / "key.pem")
         (root / "key.pem").chmod(0o600)
-        ports = {name: free_tcp_port() for name in POSTFIX_LISTENERS}
+        ports = free_tcp_ports(POSTFIX_LISTENERS)
         (root / "etc" / "main.cf").write_text(MAIN_CF.format(root=root), encoding="utf-8")
         (root / "etc" / "master.cf").write_text(MASTER_CF.format(**ports), encoding="utf-8")
         (root / "etc" / "sasl" / "smtpd.conf").write_text(

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -55,6 +55,14 @@ def free_tcp_port() -> int:
     """A port in :data:`TEST_PORTS` that is free on 127.0.0.1 now."""
     with listen_in_test_range() as sock:
         return int(sock.getsockname()[1])
+
+
+def free_tcp_ports(names: Iterable[str]) -> dict[str, int]:
+    """A free port for each name, all different: each is held until all are chosen."""
+    with contextlib.ExitStack() as held:
+        return {
+            name: int(held.enter_context(listen_in_test_range()).getsockname()[1]) for name in names
+        }
 
 
 def free_udp_port() -> int:

@@ -29,7 +29,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.realservers import TEST_PORTS, free_tcp_port, unavailable
+from tests.realservers import TEST_PORTS, free_tcp_port, free_tcp_ports, unavailable
 
 HOSTNAMES = ("mail.test", "localhost", "127.0.0.1")
 
@@ -229,7 +229,7 @@ def _run_dovecot(
         (root / "home").chmod(0o777)
         passwd = "".join(f"{user}:{{PLAIN}}{password}::::::\n" for user, password in USERS.items())
         (root / "passwd").write_text(passwd, encoding="utf-8")
-        ports = {name: free_port() for name in listeners}
+        ports = free_tcp_ports(listeners)
         conf = root / "dovecot.conf"
         conf.write_text(
             DOVECOT_CONF.format(

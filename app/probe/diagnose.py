@@ -98,6 +98,7 @@ class _Hit:
     code: Code
     detail: str = ""
     step: str = ""
+    reply: str = ""  # the server's words, when the detail is more than them
 
 
 def server_says(text: str) -> Code | None:
@@ -185,7 +186,7 @@ def _error(result: ProbeResult) -> Iterator[_Hit]:
     code = _ERRORS[error.reason]
     if error.reason is Reason.SESSION_REFUSED:
         code = server_says(error.message) or code
-    yield _Hit(code, error.message, error.step or "")
+    yield _Hit(code, error.message, error.step or "", error.reply)
 
 
 def _offers_starttls(capabilities: Iterable[str]) -> bool:
@@ -265,10 +266,10 @@ def _render(
     entry = CATALOGUE[hit.code]
     provider = facts.name.get(lang) if facts.name else pick(lang, *SOME_PROVIDER)
     values = _Values(_values(result), provider=provider, step=hit.step)
-    if hit.code is Code.SERVER_ERROR:
-        reply = quote(hit.detail)
-        values["reply"] = reply if len(reply) <= _REPLY_QUOTED else reply[:_REPLY_QUOTED] + "…"
-        values["login"] = pick(lang, *LOGIN_WORKED) if result.auth.status is AuthStatus.OK else ""
+    reply = quote(hit.reply or hit.detail)
+    values["reply"] = reply if len(reply) <= _REPLY_QUOTED else reply[:_REPLY_QUOTED] + "…"
+    if result.auth.status is AuthStatus.OK:
+        values["login"] = pick(lang, *LOGIN_WORKED)
     fix = entry.fix_in(lang).format_map(values)
     if entry.provider_steps and facts.steps:
         lines = [fix] if entry.keep_fix else []

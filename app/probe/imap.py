@@ -88,8 +88,9 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
             raise session.not_a_greeting()
         session.confirm_greeting()
         if greeting.status not in {"OK", "PREAUTH"}:
-            message = f"the server refused the session: {greeting.status} {greeting.text}"
-            raise session.error(Reason.SESSION_REFUSED, ProbeConnectError, message)
+            reply = f"{greeting.status} {greeting.text}"
+            message = f"the server refused the session: {reply}"
+            raise session.error(Reason.SESSION_REFUSED, ProbeConnectError, message, reply=reply)
         note.detail = greeting.status
         caps = wire.imap_capabilities([greeting])
     if caps is None:
@@ -102,8 +103,9 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
                 raise session.error(Reason.STARTTLS_NOT_OFFERED, ProbeTLSError, message)
             tagged = (await client.simple("STARTTLS"))[-1]
             if tagged.status != "OK":
-                message = f"the server refused STARTTLS: {tagged.status} {tagged.text}"
-                raise session.error(Reason.STARTTLS_REFUSED, ProbeTLSError, message)
+                reply = f"{tagged.status} {tagged.text}"
+                message = f"the server refused STARTTLS: {reply}"
+                raise session.error(Reason.STARTTLS_REFUSED, ProbeTLSError, message, reply=reply)
             await session.start_tls("starttls")
         caps = await client.capabilities(found)  # RFC 3501 section 6.2.1: forget old ones
     found.auth_mechanisms = _sasl_mechanisms(caps)

@@ -53,7 +53,9 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
         session.confirm_greeting()
         if not greeting.ok:
             message = f"the server refused the session: {greeting.text}"
-            raise session.error(Reason.SESSION_REFUSED, ProbeConnectError, message)
+            raise session.error(
+                Reason.SESSION_REFUSED, ProbeConnectError, message, reply=f"-ERR {greeting.text}"
+            )
         timestamp = wire.apop_timestamp(greeting.text)
         found.apop_timestamp = timestamp is not None
     capa = await _capa(session, found)
@@ -66,7 +68,9 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
             reply = await _status(session)
             if not reply.ok:
                 message = f"the server refused STLS: {reply.text}"
-                raise session.error(Reason.STARTTLS_REFUSED, ProbeTLSError, message)
+                raise session.error(
+                    Reason.STARTTLS_REFUSED, ProbeTLSError, message, reply=f"-ERR {reply.text}"
+                )
             await session.start_tls("starttls")
         capa = await _capa(session, found)  # RFC 2595 section 4: ask again after TLS
     found.auth = await _login(session, security, login, capa, timestamp)

@@ -66,6 +66,7 @@ class StepRecorder:
         self.transcript: list[TranscriptEntry] = []
         self.steps: list[StepResult] = []
         self.reason: Reason | None = None  # why the last step failed
+        self.reply = ""  # the server's answer that made it fail, if one did
         self.failed_step: str | None = None
         self._passwords = tuple(s for s in secrets if s)  # any piece of these gives away
         # Payloads built from them (SASL base64, digests), whole; base64 from the start.
@@ -143,8 +144,10 @@ class StepRecorder:
         self.reason = reason
         return error
 
-    def error(self, reason: Reason, cls: type[_E], message: str) -> _E:
-        """``cls(message)`` for this host and port, with its reason noted."""
+    def error(self, reason: Reason, cls: type[_E], message: str, *, reply: str = "") -> _E:
+        """``cls(message)`` for this host and port, with its reason noted, and the server's
+        ``reply`` that caused it, if one did."""
+        self.reply = reply
         return self.fail(reason, cls(message, host=self.host, port=self.port))
 
     def _timeout_reason(self) -> Reason:

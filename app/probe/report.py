@@ -177,6 +177,7 @@ class ErrorInfo(BaseModel):
     reason: Reason = Reason.OTHER
     step: str | None = None  # the step that failed
     speaks: str | None = None  # what the server seems to speak instead, e.g. "HTTP"
+    reply: str = ""  # the server's answer that caused the error, when one did
 
 
 class Severity(StrEnum):

@@ -147,7 +147,7 @@ class LineSession(StepRecorder):
         await self.close()
         if policy is not None and context is not None:
             self.policy, self.context = policy, context
-        self.discarded, self.reason, self.failed_step = 0, None, None
+        self.discarded, self.reason, self.failed_step, self.reply = 0, None, None, ""
 
     async def start_tls(self, via: str) -> None:
         """Handshake on the open connection, checking the certificate against the host name.

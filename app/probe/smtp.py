@@ -43,8 +43,11 @@ async def _hello(session: LineSession, found: Observations, step: str) -> wire.E
             await session.send(f"HELO {name}")
             helo = await _reply(session)
             if helo.code != 250:
-                message = f"EHLO and HELO refused: {reply.code} {reply.text} / {helo.text}"
-                raise session.error(Reason.SESSION_REFUSED, ProtocolViolation, message)
+                answer = f"{helo.code} {helo.text}"
+                message = f"EHLO and HELO refused: {reply.code} {reply.text} / {answer}"
+                raise session.error(
+                    Reason.SESSION_REFUSED, ProtocolViolation, message, reply=answer
+                )
             info = wire.parse_ehlo(wire.SmtpReply(250, helo.lines[:1]))
             note.detail = "no EHLO; HELO accepted"
     found.capabilities = tuple(f"{k} {v}".rstrip() for k, v in info.keywords.items())
@@ -59,8 +62,9 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
         greeting = await _reply(session)
         session.confirm_greeting()
         if greeting.code != 220:
-            message = f"the server refused the session: {greeting.code} {greeting.text}"
-            raise session.error(Reason.SESSION_REFUSED, ProbeConnectError, message)
+            answer = f"{greeting.code} {greeting.text}"
+            message = f"the server refused the session: {answer}"
+            raise session.error(Reason.SESSION_REFUSED, ProbeConnectError, message, reply=answer)
         note.detail = greeting.text
     info = await _hello(session, found, "ehlo")
     if security is Security.STARTTLS:
@@ -71,8 +75,9 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
             await session.send("STARTTLS")
             reply = await _reply(session)
             if reply.code != 220:
-                message = f"the server refused STARTTLS: {reply.code} {reply.text}"
-                raise session.error(Reason.STARTTLS_REFUSED, ProbeTLSError, message)
+                answer = f"{reply.code} {reply.text}"
+                message = f"the server refused STARTTLS: {answer}"
+                raise session.error(Reason.STARTTLS_REFUSED, ProbeTLSError, message, reply=answer)
             await session.start_tls("starttls")
         info = await _hello(session, found, "ehlo-tls")  # RFC 3207 section 4.2: forget, ask again
     found.auth = await _login(session, security, login, info)

@@ -165,7 +165,13 @@ def _scrubbed(result: ProbeResult, scrub: Callable[[str], str]) -> ProbeResult:
             "capabilities": tuple(map(scrub, result.capabilities)),
             "auth_mechanisms": tuple(map(scrub, result.auth_mechanisms)),
             "auth": auth.model_copy(update={"detail": server_text(auth.detail)}),
-            "error": error.model_copy(update={"message": scrub(error.message)}) if error else None,
+            "error": (
+                error.model_copy(
+                    update={"message": scrub(error.message), "reply": scrub(error.reply)}
+                )
+                if error
+                else None
+            ),
             "findings": tuple(
                 f.model_copy(update={"detail": server_text(f.detail)}) for f in result.findings
             ),
@@ -210,4 +216,5 @@ def _error_info(session: LineSession, exc: ProbeError) -> ErrorInfo:
         reason=reason,
         step=session.failed_step,
         speaks=session.speaks,
+        reply=session.reply,
     )

@@ -218,3 +218,39 @@ async def test_an_ipv6_server_line_runs_in_the_page(open_page: OpenPage) -> None
     await pw.expect(article).to_have_count(1)
     await pw.expect(article).to_have_attribute("data-verdict", "red")
     await pw.expect(article).to_contain_text("2001:db8::1")
+
+
+# An unencrypted POP3 (APOP logs in, amber) and an IMAPS port tested as STARTTLS (red,
+# found by the TLS handshake beside the silent greeting), in each language and width.
+FINDINGS = {
+    "en": ("Some servers need attention", "is not encrypted", "expects SSL/TLS"),
+    "zh-Hans": ("部分服务器需要处理", "连接未加密", "要求从一开始就使用 SSL/TLS"),
+    "zh-Hant": ("部分伺服器需要處理", "連線未加密", "要求從一開始就使用 SSL/TLS"),
+}
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("lang", list(FINDINGS))
+async def test_warnings_and_wrong_ports_in_the_pages_language(
+    open_page: OpenPage, dovecot: dict[str, int], lang: str, width: int
+) -> None:
+    headline, unencrypted, needs_tls = FINDINGS[lang]
+    page = await open_page(lang=lang)
+    await page.set_viewport_size({"width": width, "height": 900})
+    await page.goto("/test")
+    await page.locator("details.advanced summary").click()
+    await page.locator("#servers").fill(
+        f"pop3:mail.test:{dovecot['pop3']}:none\nimap:mail.test:{dovecot['imaps']}:starttls"
+    )
+    await page.locator("#email").fill(ALICE)
+    await page.locator("#password").fill(USERS[ALICE])
+    await page.locator("form.tester button[type=submit]").click()
+    await page.locator("#report[data-state=done]").wait_for(timeout=30_000)
+    await pw.expect(page.locator("#report-h")).to_have_text(headline)
+    articles = page.locator("#report article.server")
+    assert await articles.evaluate_all("a => a.map(e => e.dataset.verdict)") == ["amber", "red"]
+    await pw.expect(articles.nth(0).locator("li.finding")).to_contain_text(unencrypted)
+    await pw.expect(articles.nth(1).locator("li.finding")).to_contain_text(needs_tls)
+    overflow = await page.evaluate("document.documentElement.scrollWidth - innerWidth")
+    assert overflow <= 0, f"{overflow} px of sideways scrolling at {width} px"
+    await screenshot(page, f"test-findings-{lang}-{width}")

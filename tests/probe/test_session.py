@@ -249,7 +249,24 @@ async def test_refused_greeting(probe_settings: Settings) -> None:
     assert result.error is not None
     assert result.error.type == "ProbeConnectError"
     assert "554 5.7.1 no service for you" in result.error.message
+    assert result.error.reply == "554 5.7.1 no service for you"
     assert [f.code for f in result.findings] == [Code.SERVER_REFUSED_SESSION]
+    assert result.findings[0].message.endswith(": “554 5.7.1 no service for you”")
+
+
+async def test_refused_starttls_is_quoted(probe_settings: Settings) -> None:
+    async def script(peer: Peer) -> None:
+        await peer.send(b"* OK ready\r\n")
+        await peer.expect(b"A1 CAPABILITY", b"* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK\r\n")
+        await peer.expect(b"A2 STARTTLS", b"a2 NO [UNAVAILABLE] TLS is down for now\r\n")
+        await peer.reader.read()
+
+    async with scripted_server(script) as server:
+        ep = endpoint(Protocol.IMAP, server.port, Security.STARTTLS)
+        result = await run(ep, probe_settings)
+    assert [f.code for f in result.findings] == [Code.STARTTLS_REFUSED]
+    (finding,) = result.findings
+    assert finding.message.endswith("(STARTTLS): “NO TLS is down for now”")
 
 
 async def test_helo_fallback(probe_settings: Settings) -> None:

@@ -142,15 +142,16 @@ CONNECTION: dict[Code, Entry] = {
     ),
     Code.SERVER_REFUSED_SESSION: Entry(
         ERROR,
-        N_("{host} refused to start a {protocol} session."),
-        "{host} 拒绝建立 {protocol} 会话。",
+        N_("{host} refused to start a {protocol} session: “{reply}”"),
+        "{host} 拒绝建立 {protocol} 会话：“{reply}”",
         N_(
-            "The server may block your network or be out of service; its own reason is in the "
-            "detail. Try again later or ask the provider."
+            "The server may block your network or be out of service; its own reason is quoted "
+            "above. Try again later or ask the provider."
         ),
-        "服务器可能屏蔽了你的网络或暂停了服务，详情中是服务器自己给出的原因。请稍后重试或联系服务商。",
-        message_zh_hant="{host} 拒絕建立 {protocol} 工作階段。",
-        fix_zh_hant="伺服器可能封鎖了你的網路或暫停了服務，詳細資訊中是伺服器本身提供的原因。"
+        "服务器可能屏蔽了你的网络或暂停了服务，上面引用的是服务器自己给出的原因。"
+        "请稍后重试或联系服务商。",
+        message_zh_hant="{host} 拒絕建立 {protocol} 工作階段：「{reply}」",
+        fix_zh_hant="伺服器可能封鎖了你的網路或暫停了服務，上面引用的是伺服器本身提供的原因。"
         "請稍後再試或聯絡服務商。",
     ),
     Code.PROTOCOL_VIOLATION: Entry(

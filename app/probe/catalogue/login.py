@@ -188,14 +188,14 @@ LOGIN: dict[Code, Entry] = {
     ),
     Code.MAILBOX_UNAVAILABLE: Entry(
         WARNING,
-        N_("The login worked, but {host} did not complete the “{step}” step."),
-        "登录成功，但 {host} 没有完成“{step}”步骤。",
+        N_("The login worked, but {host} did not complete the “{step}” step: “{reply}”"),
+        "登录成功，但 {host} 没有完成“{step}”步骤：“{reply}”",
         N_(
-            "The server's reason is in the detail. Try again later; if it persists, contact the "
-            "provider."
+            "The server's own reason is quoted above. Try again later; if it persists, contact "
+            "the provider."
         ),
-        "详情中是服务器给出的原因。请稍后重试；如果问题持续，请联系服务商。",
-        message_zh_hant="登入成功，但 {host} 沒有完成「{step}」步驟。",
-        fix_zh_hant="詳細資訊中是伺服器提供的原因。請稍後再試；如果問題持續，請聯絡服務商。",
+        "上面引用的是服务器给出的原因。请稍后重试；如果问题持续，请联系服务商。",
+        message_zh_hant="登入成功，但 {host} 沒有完成「{step}」步驟：「{reply}」",
+        fix_zh_hant="上面引用的是伺服器提供的原因。請稍後再試；如果問題持續，請聯絡服務商。",
     ),
 }

@@ -32,14 +32,14 @@ TLS: dict[Code, Entry] = {
     ),
     Code.STARTTLS_REFUSED: Entry(
         ERROR,
-        N_("{host} refused to start encryption (STARTTLS)."),
-        "{host} 拒绝启动加密（STARTTLS）。",
+        N_("{host} refused to start encryption (STARTTLS): “{reply}”"),
+        "{host} 拒绝启动加密（STARTTLS）：“{reply}”",
         N_(
             "Use the SSL/TLS port instead (993 for IMAP, 995 for POP3, 465 for SMTP), or try "
             "again later."
         ),
         "请改用 SSL/TLS 端口（IMAP 993、POP3 995、SMTP 465），或稍后重试。",
-        message_zh_hant="{host} 拒絕啟動加密（STARTTLS）。",
+        message_zh_hant="{host} 拒絕啟動加密（STARTTLS）：「{reply}」",
         fix_zh_hant="請改用 SSL/TLS 連接埠（IMAP 993、POP3 995、SMTP 465），或稍後再試。",
     ),
     Code.STARTTLS_INJECTION: Entry(
@@ -211,16 +211,16 @@ TLS: dict[Code, Entry] = {
     ),
     Code.CERT_INVALID: Entry(
         ERROR,
-        N_("The certificate of {host} did not pass verification."),
-        "{host} 的证书未通过验证。",
+        N_("The certificate of {host} did not pass verification: “{reply}”"),
+        "{host} 的证书未通过验证：“{reply}”",
         N_(
-            "The detail gives OpenSSL's reason. The server's operator must fix the certificate. "
+            "The quote is OpenSSL's reason. The server's operator must fix the certificate. "
             "Until it is fixed, mail apps warn or refuse to connect. Never accept the warning on a "
             "network you do not trust: the connection could be intercepted."
         ),
-        "详情中是 OpenSSL 给出的原因。服务器管理员需要修复证书。" + _UNSAFE_ZH,
-        message_zh_hant="{host} 的憑證未通過驗證。",
-        fix_zh_hant="詳細資訊中是 OpenSSL 提供的原因。伺服器管理員需要修正憑證。" + _UNSAFE_ZH_HANT,
+        "引号中是 OpenSSL 给出的原因。服务器管理员需要修复证书。" + _UNSAFE_ZH,
+        message_zh_hant="{host} 的憑證未通過驗證：「{reply}」",
+        fix_zh_hant="引號中是 OpenSSL 提供的原因。伺服器管理員需要修正憑證。" + _UNSAFE_ZH_HANT,
     ),
     Code.CERT_EXPIRING: Entry(
         WARNING,
