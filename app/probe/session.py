@@ -284,10 +284,7 @@ class LineSession(StepRecorder):
                         await asyncio.wait({sniff})
                 if not line.done() and sniff.done() and not sniff.cancelled() and sniff.result():
                     self.speaks = "TLS"
-                    message = (
-                        "no greeting, and a TLS handshake on a second connection completed: "
-                        "the port wants TLS from the first byte"
-                    )
+                    message = "no greeting; a second connection completed a TLS handshake"
                     raise self.error(Reason.PORT_NEEDS_TLS, ProbeTLSError, message)
             return await line
         finally:
