@@ -220,6 +220,8 @@ def _auth(result: ProbeResult, facts: AccountFacts) -> Iterator[_Hit]:
         yield _Hit(Code.PLAINTEXT_LOGIN_REFUSED, auth.detail)
     elif why is NotAttempted.PLAINTEXT:
         yield _Hit(Code.PASSWORD_NOT_SENT_PLAINTEXT, auth.detail)
+    elif why is NotAttempted.PREAUTH:
+        yield _Hit(Code.AUTH_PREAUTH, auth.detail)
     elif why is NotAttempted.NOT_OFFERED:
         oauth = _OAUTH_SASL & set(result.auth_mechanisms)
         oauth_only = oauth and not {"PLAIN", "LOGIN"} & set(result.auth_mechanisms)

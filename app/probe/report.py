@@ -225,6 +225,7 @@ class Code(StrEnum):
     PLAINTEXT_LOGIN_REFUSED = "plaintext-login-refused"
     AUTH_NOT_OFFERED = "auth-not-offered"
     AUTH_FAILED = "auth-failed"
+    AUTH_PREAUTH = "auth-preauth"  # IMAP PREAUTH: logged in before any password
     APOP_REFUSED = "apop-refused"
     AUTH_NEEDS_AUTHORIZATION_CODE = "auth-needs-authorization-code"
     AUTH_NEEDS_APP_PASSWORD = "auth-needs-app-password"  # noqa: S105 - a finding code, not a secret

@@ -12,7 +12,7 @@ import pytest
 from app.models import Protocol, Security, ServerEndpoint
 from app.probe import AuthStatus, Code, Mechanism, ProbeResult, probe
 from app.probe.recorder import WITHHELD
-from app.probe.report import Direction
+from app.probe.report import Direction, NotAttempted
 from app.probe.session import MAX_LINE, MAX_RESPONSE
 from app.settings import Settings
 from tests.servers import Certificates, server_context, unavailable
@@ -321,3 +321,15 @@ async def test_each_step_is_reported_as_it_ends(probe_settings: Settings) -> Non
             on_step=lambda step: seen.append(step.name),
         )
     assert seen == [s.name for s in result.steps] == ["connect", "greeting", "ehlo", "quit"]
+
+
+async def test_a_preauth_greeting_is_explained(probe_settings: Settings) -> None:
+    # Behaviour no public server shows: an IMAP session logged in before any password.
+    async def script(peer: Peer) -> None:
+        await peer.send(b"* PREAUTH [CAPABILITY IMAP4rev1] welcome back\r\n")
+        await peer.expect(b"A1 LOGOUT", b"* BYE\r\na1 OK\r\n")
+
+    async with scripted_server(script) as server:
+        result = await run(endpoint(Protocol.IMAP, server.port), probe_settings)
+    assert result.auth.not_attempted is NotAttempted.PREAUTH
+    assert [f.code for f in result.findings] == [Code.AUTH_PREAUTH, Code.CONNECTION_UNENCRYPTED]

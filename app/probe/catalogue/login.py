@@ -62,6 +62,24 @@ LOGIN: dict[Code, Entry] = {
         fix_zh_hant="請檢查密碼和使用者名稱（大多數服務商要求填寫完整的電子郵件地址）。"
         "如果服務商要求郵件用戶端使用應用程式專用密碼或授權碼，請改用它們。",
     ),
+    Code.AUTH_PREAUTH: Entry(
+        WARNING,
+        N_(
+            "{host} opened the mailbox without asking for a password (IMAP PREAUTH), so the "
+            "password was not checked."
+        ),
+        "{host} 没有要求密码就打开了邮箱（IMAP PREAUTH），因此密码未经检查。",
+        N_(
+            "The server trusts this connection by itself, a setting meant for local or "
+            "tunnelled connections. Ask its operator whether that is intended: a mail app "
+            "connecting from elsewhere may still be asked for the password."
+        ),
+        "服务器自行信任了这个连接，这种设置通常用于本地或隧道连接。请向服务器管理员确认是否有意如此："
+        "从其他地方连接的邮件客户端仍可能被要求输入密码。",
+        message_zh_hant="{host} 沒有要求密碼就開啟了信箱（IMAP PREAUTH），因此密碼未經檢查。",
+        fix_zh_hant="伺服器自行信任了這個連線，這種設定通常用於本機或通道連線。"
+        "請向伺服器管理員確認是否有意如此：從其他地方連線的郵件用戶端仍可能被要求輸入密碼。",
+    ),
     Code.APOP_REFUSED: Entry(
         ERROR,
         N_(
