@@ -114,8 +114,7 @@ def serve(
     """Start the web service (one process; the Docker image runs this)."""
     import uvicorn
 
-    from app.main import check_settings
-    from app.settings import get_settings
+    from app.settings import check_settings, get_settings
 
     try:
         check_settings(get_settings())

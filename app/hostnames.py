@@ -1,4 +1,5 @@
-"""Domain name normalisation: case, trailing dot, IDN (Unicode or punycode)."""
+"""Domain names: normalisation (case, trailing dot, IDN in Unicode or punycode) and the
+registrable domain under the public suffix list."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import functools
 import re
 
 import idna
+from publicsuffixlist import PublicSuffixList
 
 from app.errors import InvalidAddress
 
@@ -59,3 +61,15 @@ def is_hostname(text: str) -> bool:
     """True for a syntactically valid lower-case LDH host name with at least one dot."""
     labels = text.split(".")
     return len(text) <= 253 and len(labels) > 1 and all(_LDH.match(x) for x in labels)
+
+
+@functools.cache
+def _suffix_list() -> PublicSuffixList:
+    return PublicSuffixList()  # the list the package ships; nothing is downloaded
+
+
+def base_domain(host: str) -> str | None:
+    """The registrable domain of a host name (``aspmx.l.google.com`` → ``google.com``), or
+    None for a public suffix or an empty name."""
+    found = _suffix_list().privatesuffix(host.lower().rstrip("."))
+    return str(found) if found else None

@@ -21,13 +21,12 @@ from app import __version__
 from app.discovery.pipeline import Discovery
 from app.discovery.redis_cache import RedisCache, open_redis
 from app.discovery.service import open_discovery
-from app.errors import ConfigError
 from app.leases import Leases
 from app.logging_setup import configure_logging
 from app.paths import DATA_DIR, STATIC_DIR
 from app.providers.db import ProviderDB
 from app.ratelimit import RateLimited, RateLimiter
-from app.settings import Settings, get_settings
+from app.settings import Settings, check_settings, get_settings
 from app.web import (
     api,
     clientconfig,
@@ -104,16 +103,6 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
     return JSONResponse({"detail": detail}, status_code=422, headers={"Cache-Control": "no-store"})
-
-
-def check_settings(settings: Settings) -> None:
-    """Raise :class:`ConfigError` for settings the service must not start with."""
-    if settings.redis_url and settings.secret_key is None:
-        raise ConfigError(
-            "MAILSETUP_SECRET_KEY must be set when MAILSETUP_REDIS_URL is: every instance "
-            "keys the shared rate limits and signs CSRF tokens with it, so all must use the "
-            "same long random string"
-        )
 
 
 def _leases(settings: Settings, redis: aioredis.Redis | None) -> Leases:

@@ -38,8 +38,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
 from app import metrics
-from app.discovery.plan import base_domain
 from app.errors import MailsetupError
+from app.hostnames import base_domain
 from app.settings import Settings
 
 log = logging.getLogger(__name__)

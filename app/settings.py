@@ -15,6 +15,8 @@ from limits import parse_many
 from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.errors import ConfigError
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -215,3 +217,13 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, built from the environment on first call."""
     return Settings()
+
+
+def check_settings(settings: Settings) -> None:
+    """Raise :class:`ConfigError` for settings the service must not start with."""
+    if settings.redis_url and settings.secret_key is None:
+        raise ConfigError(
+            "MAILSETUP_SECRET_KEY must be set when MAILSETUP_REDIS_URL is: every instance "
+            "keys the shared rate limits and signs CSRF tokens with it, so all must use the "
+            "same long random string"
+        )

@@ -24,7 +24,6 @@ from app.discovery.plan import (
     Fetch,
     Rank,
     autoconfig_fetches,
-    base_domain,
     config_from_guesses,
     config_from_srv,
     guess_candidates,
@@ -33,6 +32,7 @@ from app.discovery.plan import (
 )
 from app.discovery.templating import general_config
 from app.errors import UnknownDomain
+from app.hostnames import base_domain
 from app.models import AccountConfig, Attempt, ServerEndpoint, Source
 from app.providers.db import ProviderDB, to_account_config
 from app.settings import Settings

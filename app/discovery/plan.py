@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import cache
 from urllib.parse import quote
-
-from publicsuffixlist import PublicSuffixList
 
 from app.discovery.dns import SrvRecord
 from app.models import AccountConfig, Protocol, Security, ServerEndpoint, Source
@@ -59,17 +56,6 @@ def autoconfig_fetches(domain: str, email: str | None, rank_base: Rank) -> list[
 def ispdb_fetch(base_url: str, domain: str, rank: Rank = Rank.ISPDB) -> Fetch:
     """ISPDB: the configured base URL plus the domain."""
     return Fetch(rank, base_url + domain, Source.ISPDB)
-
-
-@cache
-def _suffix_list() -> PublicSuffixList:
-    return PublicSuffixList()  # the list the package ships; nothing is downloaded
-
-
-def base_domain(host: str) -> str | None:
-    """The registrable domain of an MX host (``aspmx.l.google.com`` → ``google.com``)."""
-    found = _suffix_list().privatesuffix(host.lower().rstrip("."))
-    return str(found) if found else None
 
 
 # RFC 6186 section 3.1 and RFC 8314 section 5.1; implicit TLS first (RFC 8314 section 3).

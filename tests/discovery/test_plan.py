@@ -6,7 +6,6 @@ from app.discovery.dns import SrvRecord
 from app.discovery.plan import (
     Rank,
     autoconfig_fetches,
-    base_domain,
     config_from_guesses,
     config_from_srv,
     guess_candidates,
@@ -35,12 +34,6 @@ def test_ispdb_is_base_plus_domain() -> None:
     fetch = ispdb_fetch("http://127.0.0.1:9/v1.1/", "example.org")
     assert fetch.url == "http://127.0.0.1:9/v1.1/example.org"
     assert fetch.source is Source.ISPDB
-
-
-def test_base_domain_uses_the_public_suffix_list() -> None:
-    assert base_domain("ASPMX.L.Google.com.") == "google.com"
-    assert base_domain("mx1.mail.example.co.uk") == "example.co.uk"
-    assert base_domain("com") is None
 
 
 def test_srv_mapping_prefers_implicit_tls_and_skips_not_offered() -> None:
