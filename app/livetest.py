@@ -15,7 +15,7 @@ from app.discovery.pipeline import Discoverer
 from app.discovery.service import resolve
 from app.hostnames import is_hostname
 from app.models import AccountConfig, EmailAddress, Protocol, Security, ServerEndpoint
-from app.probe.guard import parse_ip_literal
+from app.net.guard import parse_ip_literal
 from app.probe.report import ProbeResult
 from app.probe.runner import MAX_SERVERS as MAX_SERVERS  # each server is a test, counted
 from app.probe.runner import Event, ReportEvent, ResultEvent, Target, run_tests

@@ -23,8 +23,8 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.python import asgi as schemathesis_asgi
 
 from app.main import create_app
+from app.net.guard import parse_ip_literal
 from app.paths import DATA_DIR
-from app.probe.guard import parse_ip_literal
 from app.providers.db import ProviderDB
 from app.settings import Settings
 

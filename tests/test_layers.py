@@ -30,7 +30,7 @@ LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
 
 
 def part(module: str) -> str:
-    """``app.probe.guard`` → ``probe``; ``app`` → ``__init__``."""
+    """``app.net.guard`` → ``probe``; ``app`` → ``__init__``."""
     pieces = module.split(".")
     return pieces[1] if len(pieces) > 1 else "__init__"
 

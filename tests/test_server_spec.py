@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-import app.probe.guard
+import app.net.guard
 from app.cli import cli
 from app.livetest import ServerSpec
 from app.models import Protocol, Security
@@ -115,11 +115,11 @@ def no_connections(nameserver: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     and refuses every call (the guard must refuse 2001:db8::/32 before connecting)."""
     calls: list[object] = []
 
-    async def refuse(ip: str, port: int) -> app.probe.guard.Streams:
+    async def refuse(ip: str, port: int) -> app.net.guard.Streams:
         calls.append((ip, port))
         raise ConnectionRefusedError(f"the test forbids connecting to {ip} port {port}")
 
-    monkeypatch.setattr(app.probe.guard, "open_tcp", refuse)
+    monkeypatch.setattr(app.net.guard, "open_tcp", refuse)
     monkeypatch.setenv("MAILSETUP_DNS_SERVERS", nameserver)
     monkeypatch.setenv("MAILSETUP_ISPDB_URL", "http://127.0.0.1:9/v1.1/")
     monkeypatch.setenv("MAILSETUP_DISCOVERY_DEADLINE", "3")
@@ -158,11 +158,11 @@ async def test_form_accepts_a_bracketed_ipv6_server(
 ) -> None:
     calls: list[tuple[str, int]] = []
 
-    async def refuse(ip: str, port: int) -> app.probe.guard.Streams:
+    async def refuse(ip: str, port: int) -> app.net.guard.Streams:
         calls.append((ip, port))
         raise ConnectionRefusedError(f"the test forbids connecting to {ip} port {port}")
 
-    monkeypatch.setattr(app.probe.guard, "open_tcp", refuse)
+    monkeypatch.setattr(app.net.guard, "open_tcp", refuse)
     data = {"email": "user@example.com", "password": "x", "servers": "imap:[2001:db8::1]:993:tls"}
     page = await post_form(client, data)
     assert page.status_code == 200, page.text

@@ -158,7 +158,7 @@ class DnsClient:
         return DnsAnswer(name, rdtype, status, texts, detail, ms)
 
     async def resolve(self, host: str) -> list[IPAddress]:
-        """The guard's :class:`~app.probe.guard.Resolver` interface."""
+        """The guard's :class:`~app.net.guard.Resolver` interface."""
         answer = await self.addresses(host)
         if answer.status is DnsStatus.TIMEOUT:
             raise TimeoutError(answer.detail)

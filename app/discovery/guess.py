@@ -11,9 +11,10 @@ import asyncio
 
 from app.errors import ProbeError
 from app.models import Protocol, Security, ServerEndpoint
-from app.probe.guard import Guard, Resolver
+from app.net.guard import Guard, Resolver
+from app.net.tls import tls_context
 from app.probe.recorder import describe
-from app.probe.session import LineSession, tls_context
+from app.probe.session import LineSession
 from app.settings import Settings
 
 VERIFY_DEADLINE = 10.0  # Thunderbird gives each guess 10 s

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict
 from app.discovery.autoconfig import AutoconfigError, parse_autoconfig
 from app.discovery.cache import Cache, MemoryCache
 from app.discovery.dns import DnsClient, DnsStatus
-from app.discovery.http import Fetcher, FetchError
 from app.discovery.plan import (
     SRV_SERVICES,
     Fetch,
@@ -34,6 +33,7 @@ from app.discovery.templating import general_config
 from app.errors import UnknownDomain
 from app.hostnames import base_domain
 from app.models import AccountConfig, Attempt, ServerEndpoint, Source
+from app.net.http import Fetcher, FetchError
 from app.providers.db import ProviderDB, to_account_config
 from app.settings import Settings
 

@@ -10,12 +10,12 @@ from app import metrics
 from app.discovery.cache import Cache
 from app.discovery.dns import DnsClient
 from app.discovery.guess import ProbeVerifier
-from app.discovery.http import HTTP_PORTS, Fetcher, make_fetcher
 from app.discovery.pipeline import Discoverer, Discovery, Verifier
 from app.errors import UnknownDomain
 from app.models import AccountConfig, EmailAddress
-from app.probe.guard import Guard
-from app.probe.session import tls_context
+from app.net.guard import Guard
+from app.net.http import HTTP_PORTS, Fetcher, make_fetcher
+from app.net.tls import tls_context
 from app.providers.db import ProviderDB
 from app.providers.lookup import LookupAnswer, answer_from_config, parse_query
 from app.ratelimit import Charge, Limit, RateLimiter, asking_client

@@ -23,7 +23,7 @@ import httpcore
 import httpx
 
 from app.errors import GuardRefused, MailsetupError, ProbeDNSError, ProbeError, ProbeTimeout
-from app.probe.guard import Guard
+from app.net.guard import Guard
 
 HTTP_PORTS = frozenset({80, 443})
 MAX_BODY = 1024 * 1024

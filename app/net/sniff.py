@@ -10,9 +10,8 @@ import asyncio
 import logging
 import ssl
 
-from app.probe.guard import Streams
-from app.probe.report import TLSPolicy
-from app.probe.tls import policy_context
+from app.net.guard import Streams
+from app.net.tls import TLSPolicy, policy_context
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """The live tester: guarded connections, bounded sessions, read-only POP3/IMAP/SMTP
 dialogues, TLS inspection, and a diagnosis of every failure."""
 
+from app.net.guard import Connector, Guard, Resolver, SystemResolver
 from app.probe.account import AccountFacts
 from app.probe.diagnose import diagnose, render
-from app.probe.guard import Connector, Guard, Resolver, SystemResolver
 from app.probe.report import (
     AuthStatus,
     Code,

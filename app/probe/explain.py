@@ -22,11 +22,11 @@ import ssl
 
 from app.errors import ProbeError
 from app.models import Security, ServerEndpoint
+from app.net.sniff import completes_tls
 from app.probe import wire
 from app.probe.recorder import describe
 from app.probe.report import Direction, ErrorInfo, Reason
 from app.probe.session import LineSession
-from app.probe.sniff import completes_tls
 
 log = logging.getLogger(__name__)
 

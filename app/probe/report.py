@@ -13,6 +13,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from app.models import ServerEndpoint
+from app.net.tls import TLSPolicy as TLSPolicy  # part of TLSInfo
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -78,14 +79,6 @@ class AuthOutcome(BaseModel):
     mechanism: Mechanism | None = None
     detail: str = ""
     not_attempted: NotAttempted | None = None
-
-
-class TLSPolicy(StrEnum):
-    """The rules a TLS handshake ran under."""
-
-    STRICT = "strict"  # the system's defaults: TLS 1.2 or later, certificate verified
-    LEGACY = "legacy"  # also TLS 1.0/1.1 and weak ciphers (@SECLEVEL=0), still verified
-    INSPECT = "inspect"  # as LEGACY but unverified: only to read what the server sends
 
 
 class CertificateInfo(BaseModel):

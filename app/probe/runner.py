@@ -17,8 +17,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from app.models import AccountConfig, ServerEndpoint
+from app.net.guard import Resolver
 from app.probe.diagnose import diagnose
-from app.probe.guard import Resolver
 from app.probe.report import (
     AuthOutcome,
     AuthStatus,

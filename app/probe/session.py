@@ -38,12 +38,11 @@ from app.errors import (
     ProtocolViolation,
     UnsafeCommand,
 )
+from app.net.guard import Guard, IPAddress
+from app.net.sniff import completes_tls
 from app.probe import tls, wire
-from app.probe.guard import Guard, IPAddress
 from app.probe.recorder import StepRecorder
 from app.probe.report import Direction, Reason, StepResult, TLSInfo, TLSPolicy
-from app.probe.sniff import completes_tls
-from app.probe.tls import tls_context as tls_context  # re-exported for discovery
 
 log = logging.getLogger(__name__)
 _In = TypeVar("_In")

@@ -18,11 +18,12 @@ from app.errors import (
     ProtocolViolation,
 )
 from app.models import AccountConfig, Protocol, ServerEndpoint
+from app.net.guard import Connector, Guard, Resolver
+from app.net.tls import policy_context, tls_context
 from app.probe import imap, pop3, smtp, tls
 from app.probe.diagnose import diagnose
 from app.probe.dialogue import Dialogue, Login, Observations
 from app.probe.explain import explain
-from app.probe.guard import Connector, Guard, Resolver
 from app.probe.report import (
     AuthStatus,
     Direction,
@@ -108,7 +109,7 @@ async def probe(
         endpoint.host,
         endpoint.port,
         guard=Guard.from_settings(settings, resolver=resolver, connector=connector),
-        context=tls.tls_context(settings.probe_ca_file),
+        context=tls_context(settings.probe_ca_file),
         deadline=loop.time() + settings.probe_deadline if deadline is None else deadline,
         step_timeout=step_timeout,
         secrets=(password,),
@@ -203,7 +204,7 @@ async def _attempts(
         withheld = "" if allow_invalid_certificate else WITHHELD[policy]
         login = dataclasses.replace(login, withheld=withheld)
         session.record(Direction.NOTE, f"connecting again with TLS policy '{policy.value}'")
-        await session.reopen(policy, tls.policy_context(policy, settings.probe_ca_file))
+        await session.reopen(policy, policy_context(policy, settings.probe_ca_file))
 
 
 def _error_info(session: LineSession, exc: ProbeError) -> ErrorInfo:

@@ -1,5 +1,5 @@
-"""TLS for the tester: the three handshake policies, reading the chain the server
-sent, and naming what is wrong with it.
+"""TLS for the tester: sorting failed handshakes, reading the chain the server sent,
+and naming what is wrong with it (the contexts are :mod:`app.net.tls`).
 
 OpenSSL gives the verdict: a handshake under :attr:`TLSPolicy.STRICT` either
 succeeds or raises ``SSLCertVerificationError`` with an X509_V_ERR code. Only
@@ -11,16 +11,15 @@ carries a password unless the caller allows it.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import ssl
-from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
-from app.probe.report import CertificateInfo, Code, Reason, TLSInfo, TLSPolicy
+from app.net.tls import TLSPolicy
+from app.probe.report import CertificateInfo, Code, Reason, TLSInfo
 
 # OpenSSL X509_V_ERR_* codes (include/openssl/x509_vfy.h) and what they mean here.
 CERT_NOT_YET_VALID = 9
@@ -62,37 +61,6 @@ _NO_COMMON_VERSION = frozenset(
 )
 OUTDATED_VERSIONS = frozenset({"SSLv3", "TLSv1", "TLSv1.1"})  # RFC 8996, RFC 8997
 EXPIRY_WARNING_DAYS = 14
-
-
-@functools.lru_cache(maxsize=4)
-def tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    """The strict policy: the system CA store plus ``ca_file`` (Settings.probe_ca_file).
-
-    Hostname checks are on. Cached: loading the store costs milliseconds, and a
-    context is not changed after creation, so probes share it.
-    """
-    context = ssl.create_default_context()
-    if ca_file is not None:
-        context.load_verify_locations(cafile=str(ca_file))
-    return context
-
-
-@functools.lru_cache(maxsize=8)
-def policy_context(policy: TLSPolicy, ca_file: Path | None) -> ssl.SSLContext:
-    """The context for ``policy``; LEGACY and INSPECT also accept TLS 1.0/1.1."""
-    if policy is TLSPolicy.STRICT:
-        return tls_context(ca_file)
-    context = ssl.create_default_context()
-    if ca_file is not None:
-        context.load_verify_locations(cafile=str(ca_file))
-    # MINIMUM_SUPPORTED, unlike TLSv1, is not deprecated; OpenSSL 3 still needs
-    # security level 0 to offer TLS 1.0/1.1 and their SHA-1 signatures.
-    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-    context.set_ciphers("DEFAULT:@SECLEVEL=0")
-    if policy is TLSPolicy.INSPECT:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 def handshake_reason(exc: BaseException) -> Reason:

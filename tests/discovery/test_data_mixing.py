@@ -21,10 +21,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from app.discovery.http import HTTP_PORTS, make_fetcher
 from app.main import create_app
+from app.net.guard import Guard
+from app.net.http import HTTP_PORTS, make_fetcher
 from app.paths import DATA_DIR
-from app.probe.guard import Guard
 from app.settings import Settings
 from tests.discovery.conftest import LOOPBACK, PortMap
 from tests.discovery.httpserver import Site

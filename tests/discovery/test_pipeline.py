@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.discovery.dns import DnsClient
-from app.discovery.http import HTTP_PORTS, make_fetcher
 from app.discovery.pipeline import Discoverer
 from app.discovery.plan import guess_candidates
 from app.models import Protocol, Security, ServerEndpoint, Source
-from app.probe.guard import Guard
+from app.net.guard import Guard
+from app.net.http import HTTP_PORTS, make_fetcher
 from app.providers.db import ProviderDB
 from app.settings import Settings
 from tests.discovery.conftest import LOOPBACK, PortMap

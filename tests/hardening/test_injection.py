@@ -18,12 +18,12 @@ import pytest
 
 from app.errors import UnsafeCommand
 from app.models import Protocol, Security, ServerEndpoint
+from app.net.guard import Guard
+from app.net.tls import tls_context
 from app.paths import DATA_DIR
 from app.probe import imap, pop3, probe, smtp
 from app.probe.dialogue import Login, Observations
-from app.probe.guard import Guard
 from app.probe.session import LineSession
-from app.probe.tls import tls_context
 from app.settings import Settings
 from tests.hardening.forms import post_form
 from tests.probe.conftest import make_settings

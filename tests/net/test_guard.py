@@ -8,11 +8,10 @@ import ipaddress
 import pytest
 
 from app.errors import GuardRefused, ProbeConnectError, ProbeDNSError, ProbeTimeout
-from app.probe.guard import MAIL_PORTS, Guard, Streams, SystemResolver, refusal_reason
+from app.net.guard import MAIL_PORTS, Guard, Streams, SystemResolver, refusal_reason
 from app.settings import Settings
-
-from .conftest import FakeResolver
-from .fakes import ForbiddenConnector
+from tests.probe.conftest import FakeResolver
+from tests.probe.fakes import ForbiddenConnector
 
 PUBLIC_V4 = "93.184.215.14"
 PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c"

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from app.discovery.dns import DnsClient
-from app.discovery.http import HTTP_PORTS, Fetcher, FetchError, make_fetcher
-from app.probe.guard import Guard
+from app.net.guard import Guard
+from app.net.http import HTTP_PORTS, Fetcher, FetchError, make_fetcher
 from tests.discovery.conftest import LOOPBACK, PortMap
 from tests.discovery.httpserver import Site, document, endless, redirect, slow
 

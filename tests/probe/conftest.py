@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.probe.guard import IPAddress
+from app.net.guard import IPAddress
 from app.settings import Settings
 from tests.realservers import TEST_PORT_RANGE
 from tests.servers import Certificates

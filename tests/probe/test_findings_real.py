@@ -9,9 +9,9 @@ import json
 import pytest
 
 from app.models import AccountConfig, Protocol, Security
+from app.net.guard import Streams
 from app.paths import DATA_DIR
 from app.probe import Code, Finding, Mechanism, ProbeResult, diagnose
-from app.probe.guard import Streams
 from app.providers.db import ProviderDB, to_account_config
 from app.providers.schema import ProviderRecord
 from app.settings import Settings

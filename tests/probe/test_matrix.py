@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from app.models import Protocol, Security
+from app.net.guard import Streams
 from app.probe import AuthStatus, Code, Mechanism, ProbeResult
-from app.probe.guard import Streams
 from app.probe.report import Direction, Reason
 from app.settings import Settings
 from tests.leaks import secret_forms

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from app.models import Protocol, Security
+from app.net.guard import Streams
 from app.probe import AuthStatus, Code, Mechanism, diagnose
-from app.probe.guard import Streams
 from app.probe.report import NotAttempted
 from app.settings import Settings
 from tests.leaks import secret_forms
