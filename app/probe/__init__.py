@@ -3,7 +3,7 @@ dialogues, TLS inspection, and a diagnosis of every failure."""
 
 from app.net.guard import Connector, Guard, Resolver, SystemResolver
 from app.probe.account import AccountFacts
-from app.probe.diagnose import diagnose, render
+from app.probe.diagnose import diagnose
 from app.probe.report import (
     AuthStatus,
     Code,
@@ -14,6 +14,7 @@ from app.probe.report import (
     TLSInfo,
 )
 from app.probe.tester import probe
+from app.probe.wording import render
 
 __all__ = [
     "AccountFacts",

@@ -20,8 +20,8 @@ from app.probe.catalogue import (
     PLACEHOLDERS,
     SOME_PROVIDER,
 )
-from app.probe.diagnose import render
 from app.probe.report import AuthOutcome, AuthStatus, Code, NotAttempted, ProbeResult
+from app.probe.wording import render
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # A provider's menu labels, quoted as the user sees them (in Simplified), may stay.

@@ -15,7 +15,6 @@ from app.models import Protocol, Security, ServerEndpoint
 from app.paths import DATA_DIR
 from app.probe import Code, ProbeResult, Severity, diagnose, wire
 from app.probe.catalogue import CATALOGUE, PLACEHOLDERS
-from app.probe.diagnose import render, server_says
 from app.probe.report import (
     AuthOutcome,
     AuthStatus,
@@ -28,7 +27,9 @@ from app.probe.report import (
     TLSInfo,
     TLSPolicy,
 )
+from app.probe.serverwords import server_says
 from app.probe.tls import certificate_problem
+from app.probe.wording import render
 from app.providers.db import ProviderDB
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -1,0 +1,41 @@
+"""What servers say when they refuse, and what it means: providers' own error texts
+(QQ, NetEase, Tencent Exmail, Gmail, Microsoft 365) and the standard ones
+(RFC 3207, RFC 4954), each read as a finding code."""
+
+from __future__ import annotations
+
+import re
+
+from app.probe.report import Code
+
+# What servers say, and what it means (providers' own error texts). First match wins.
+SERVER_SAYS: tuple[tuple[re.Pattern[str], Code], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), code)
+    for pattern, code in (
+        (r"unsafe login", Code.UNSAFE_LOGIN),  # NetEase IMAP, SELECT/EXAMINE without ID
+        (r"weixin token|wechat", Code.AUTH_WECHAT_SECURE_LOGIN),  # Tencent Exmail
+        (r"ipdeny", Code.LOGIN_IP_DENIED),  # NetEase enterprise ERR.LOGIN.IPDENY
+        (
+            r"secure connection is requi|privacyrequired|plaintext auth\w* (is )?disallowed"
+            r"|must issue a starttls|encryption required|use starttls first",
+            Code.PLAINTEXT_LOGIN_REFUSED,  # QQ's "requiered", Dovecot, RFC 3207, RFC 4954 538,
+            # GNU Mailutils
+        ),
+        (r"authori[sz](ed|ation) code|授权码|授权密码", Code.AUTH_NEEDS_AUTHORIZATION_CODE),  # QQ
+        (
+            r"service is not open|not enabled for (imap|pop)|enable (your account for )?"
+            r"(imap|pop)|smtpclientauthentication is disabled|服务未开启",
+            Code.SERVICE_DISABLED,  # QQ, Gmail POP, Microsoft 365 SMTP AUTH
+        ),
+        (r"application-specific password|app password", Code.AUTH_NEEDS_APP_PASSWORD),
+        (r"basic auth\w* is disabled|basicauthblocked", Code.AUTH_NEEDS_OAUTH2),  # Microsoft
+    )
+)
+
+
+def server_says(text: str) -> Code | None:
+    """The code for a provider's own error text, if it is one we know."""
+    for pattern, code in SERVER_SAYS:
+        if pattern.search(text):
+            return code
+    return None
