@@ -61,11 +61,29 @@ class UnknownDomain(MailsetupError, LookupError):
 
 
 class ProbeError(MailsetupError):
-    """A live test could not complete a step."""
+    """A live test could not complete a step.
 
-    def __init__(self, message: str, *, host: str = "", port: int = 0) -> None:
+    Where it was raised, the tester notes why (``reason``, a value of
+    :class:`app.probe.report.Reason`), in which step, what the port speaks
+    instead and the server's ``reply`` that caused it, when those are known:
+    the error carries them to whoever catches it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str = "",
+        port: int = 0,
+        reason: str | None = None,
+        reply: str = "",
+    ) -> None:
         self.host = host
         self.port = port
+        self.reason = reason
+        self.reply = reply
+        self.step: str | None = None
+        self.speaks: str | None = None
         prefix = f"{host}:{port}: " if host else ""
         super().__init__(prefix + message)
 

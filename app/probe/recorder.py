@@ -65,9 +65,6 @@ class StepRecorder:
         self.deadline, self.step_timeout = deadline, step_timeout
         self.transcript: list[TranscriptEntry] = []
         self.steps: list[StepResult] = []
-        self.reason: Reason | None = None  # why the last step failed
-        self.reply = ""  # the server's answer that made it fail, if one did
-        self.failed_step: str | None = None
         self._passwords = tuple(s for s in secrets if s)  # any piece of these gives away
         # Payloads built from them (SASL base64, digests), whole; base64 from the start.
         self._derived = {b64(s.encode()).rstrip("=") for s in self._passwords}
@@ -139,16 +136,10 @@ class StepRecorder:
         message = describe(self.first_heard, self.protocol)
         return self.error(Reason.PROTOCOL_VIOLATION, ProtocolViolation, message)
 
-    def fail(self, reason: Reason, error: _E) -> _E:
-        """Note why ``error`` is about to be raised; returns it for ``raise``."""
-        self.reason = reason
-        return error
-
     def error(self, reason: Reason, cls: type[_E], message: str, *, reply: str = "") -> _E:
-        """``cls(message)`` for this host and port, with its reason noted, and the server's
+        """``cls(message)`` for this host and port, carrying its reason and the server's
         ``reply`` that caused it, if one did."""
-        self.reply = reply
-        return self.fail(reason, cls(message, host=self.host, port=self.port))
+        return cls(message, host=self.host, port=self.port, reason=reason, reply=reply)
 
     def _timeout_reason(self) -> Reason:
         """Why a step ran out of time; subclasses look at the connection."""
@@ -165,11 +156,10 @@ class StepRecorder:
             async with asyncio.timeout_at(until):
                 yield note
         except ProbeError as exc:
-            self.failed_step = name
+            exc.step = exc.step or name
             self._record_step(name, started, ok=False, detail=str(exc))
             raise
         except TimeoutError as exc:
-            self.failed_step = name
             limit = (
                 "the probe deadline"
                 if until == self.deadline
@@ -177,6 +167,7 @@ class StepRecorder:
             )
             message = f"{name}: no answer within {limit}"
             error = self.error(self._timeout_reason(), ProbeTimeout, message)
+            error.step = name
             self._record_step(name, started, ok=False, detail=str(error))
             raise error from exc
         else:

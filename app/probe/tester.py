@@ -196,7 +196,7 @@ async def _attempts(
             await DIALOGUES[endpoint.protocol](session, endpoint.security, login, found)
             return first
         except ProbeError as exc:
-            error = _error_info(session, exc)
+            error = _error_info(exc)
             first = first or error
             policy = tls.escalate(error.reason, session.policy)
             if policy is None:
@@ -207,15 +207,16 @@ async def _attempts(
         await session.reopen(policy, policy_context(policy, settings.probe_ca_file))
 
 
-def _error_info(session: LineSession, exc: ProbeError) -> ErrorInfo:
-    reason = session.reason
+def _error_info(exc: ProbeError) -> ErrorInfo:
+    """What the error carries; a reason the raiser did not give comes from its type."""
+    reason = Reason(exc.reason) if exc.reason else None
     if reason is None:
         reason = next((r for t, r in _BY_TYPE if isinstance(exc, t)), Reason.OTHER)
     return ErrorInfo(
         type=type(exc).__name__,
         message=str(exc),
         reason=reason,
-        step=session.failed_step,
-        speaks=session.speaks,
-        reply=session.reply,
+        step=exc.step,
+        speaks=exc.speaks,
+        reply=exc.reply,
     )
