@@ -169,8 +169,9 @@ def test_errors_on_stderr_are_escaped(data_dir_factory: Any) -> None:
 
 
 def test_every_line_goes_through_the_escaping_helpers() -> None:
-    """Only ``_say`` and ``_say_json`` write; a new direct print would skip the escaping."""
-    source = Path(app.cli.__file__).read_text(encoding="utf-8")
+    """Only ``say`` and ``say_json`` write; a new direct print would skip the escaping."""
+    package = Path(app.cli.__file__).parent
+    source = "".join(p.read_text(encoding="utf-8") for p in sorted(package.glob("*.py")))
     assert source.count("typer.echo(") == 2
     for writer in ("print(", "sys.stdout.write", "sys.stderr.write", "json.dump(", "secho("):
         assert writer not in source, writer
