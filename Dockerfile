@@ -33,5 +33,5 @@ USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
-# `mailsetup serve` runs uvicorn with the production settings (app/cli.py, SERVER_OPTIONS).
+# `mailsetup serve` runs uvicorn with the production settings (app/cli/serve.py, SERVER_OPTIONS).
 CMD ["mailsetup", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -3,7 +3,7 @@ carrying the id of the request it belongs to.
 
 :func:`configure_logging` installs one handler on the root logger (calling it
 again replaces it) and sends uvicorn's own loggers through it. uvicorn's access
-log is turned off: :mod:`app.web.context` writes one line per request naming the
+log is turned off: :mod:`app.web.http.context` writes one line per request naming the
 route template, never the raw path or query string, which can hold anything a
 client typed. No code logs a credential; the tests search every log for one.
 

@@ -27,34 +27,34 @@ from app.paths import DATA_DIR, STATIC_DIR
 from app.providers.db import ProviderDB
 from app.ratelimit import RateLimited, RateLimiter
 from app.settings import Settings, check_settings, get_settings
-from app.web import (
-    api,
-    clientconfig,
-    health,
-    i18n,
-    learn,
-    live,
-    live_page,
-    owners,
-    pages,
-    throttle,
-    wellknown,
-)
-from app.web.clientconfig import load_signer
-from app.web.edge import Edge
-from app.web.hotpath import HotRoutes, hot_table
-from app.web.security import (
+from app.web.http import throttle
+from app.web.http.edge import Edge
+from app.web.http.hotpath import HotRoutes, hot_table
+from app.web.http.security import (
     CsrfRejected,
     CsrfSigner,
     csrf_input,
     docs_csp,
 )
-from app.web.state import AppState
-from app.web.templating import templates
+from app.web.http.state import AppState
+from app.web.http.templating import templates
+from app.web.routes import (
+    api,
+    clientconfig,
+    health,
+    language,
+    learn,
+    live,
+    live_page,
+    owners,
+    pages,
+    wellknown,
+)
+from app.web.routes.clientconfig import load_signer
 
 log = logging.getLogger(__name__)
 
-# Answered by app.web.hotpath, before FastAPI's router: what mail clients ask most.
+# Answered by app.web.http.hotpath, before FastAPI's router: what mail clients ask most.
 HOT_ENDPOINTS = (wellknown.autoconfig, clientconfig.autodiscover)
 
 DOCS_ASSETS = "/_docs"
@@ -143,10 +143,10 @@ async def _open_state(settings: Settings, db: ProviderDB) -> AsyncIterator[AppSt
 
 
 class Service(FastAPI):
-    """The FastAPI app behind the edge (:mod:`app.web.edge`): every HTTP request passes
+    """The FastAPI app behind the edge (:mod:`app.web.http.edge`): every HTTP request passes
     the edge first, and FastAPI's own layers after it, so that a 500 from FastAPI's
     error handler gets the security headers and request id too. The hot routes
-    (:mod:`app.web.hotpath`) are answered between the two."""
+    (:mod:`app.web.http.hotpath`) are answered between the two."""
 
     edge: ASGIApp | None = None
 
@@ -206,7 +206,7 @@ def create_app(
     app.include_router(owners.router)
     app.include_router(live.router)
     app.include_router(live_page.router)
-    app.include_router(i18n.router)
+    app.include_router(language.router)
     app.include_router(learn.router)
     app.include_router(pages.router)
     inner: ASGIApp = app.behind_edge

@@ -1,7 +1,7 @@
 """Service settings, read from ``MAILSETUP_*`` environment variables.
 
 Nothing is read at import: :func:`get_settings` builds them on first use, and the
-web layer reaches them through a dependency (``app.web.deps``).
+web layer reaches them through a dependency (``app.web.http.deps``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 // result, report), shown as it arrives: steps in a list and as bars on an SVG
 // timeline, then each server's verdict, findings and transcript. The markup is the
 // one templates/test.html renders for the no-JS report, and the timeline follows
-// app/web/timeline.py: keep the three in step. Without JavaScript, or without
+// app/web/routes/timeline.py: keep the three in step. Without JavaScript, or without
 // streaming fetch, the form posts to /test as usual.
 "use strict";
 (() => {
@@ -11,7 +11,7 @@
   if (!form || !window.fetch || !window.ReadableStream || !window.TextDecoder) return;
   const T = JSON.parse(form.dataset.strings || "{}");
 
-  // Geometry of the timeline, as in app/web/timeline.py.
+  // Geometry of the timeline, as in app/web/routes/timeline.py.
   const WIDTH = 720, LABEL_WIDTH = 150, RIGHT_PAD = 64, TOP = 6, ROW = 26, BAR = 16,
     AXIS = 26, TICKS = 5, MIN_BAR = 1.5;
   const SECURITY_WORDS = { tls: "TLS", starttls: "STARTTLS", none: "PLAIN" };
@@ -41,7 +41,7 @@
   }
 
   // Red on an error, a failed login or an error finding; amber when the probe did not
-  // fully pass; green otherwise (app/web/timeline.py: verdict).
+  // fully pass; green otherwise (app/web/routes/timeline.py: verdict).
   function verdict(result) {
     const severities = new Set(result.findings.map((f) => f.severity));
     if (result.error || result.auth.status === "failed" || severities.has("error")) return "red";

@@ -9,7 +9,7 @@ import re
 import pytest
 from defusedxml import ElementTree
 
-from app.web.i18n import translations
+from app.web.http.i18n import translations
 from tests.browser.conftest import OpenPage
 from tests.browser.harness import pw, run_test, screenshot
 from tests.servers import USERS

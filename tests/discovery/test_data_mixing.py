@@ -30,7 +30,7 @@ from tests.discovery.conftest import LOOPBACK, PortMap
 from tests.discovery.httpserver import Site
 from tests.realservers import PROBE_LOOPBACK
 from tests.servers import Certificates
-from tests.web.test_clientconfig import XML, request
+from tests.web.routes.test_clientconfig import XML, request
 
 ALICE, BOB = "alice@example.test", "bob@example.test"
 PATH = "/mail/config-v1.1.xml?emailaddress="

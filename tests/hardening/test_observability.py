@@ -14,8 +14,8 @@ from app.logging_setup import JsonFormatter, RequestIdFilter, configure_logging,
 from app.main import create_app
 from app.providers.db import ProviderDB
 from app.settings import Settings
-from app.web import context
-from app.web.context import RequestInfo, log_request
+from app.web.http import context
+from app.web.http.context import RequestInfo, log_request
 from tests.hardening.conftest import MakeClient
 from tests.realservers import free_tcp_port
 

@@ -13,7 +13,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from app.translations import load_catalog, po_path, read_catalog
-from app.web.i18n import translations
+from app.web.http.i18n import translations
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ("zh_Hans", "zh_Hant")

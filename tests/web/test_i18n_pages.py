@@ -12,8 +12,8 @@ import pytest
 
 from app.providers.db import ProviderDB
 from app.translations import read_catalog
-from app.web.i18n import current_lang
-from app.web.templating import templates
+from app.web.http.i18n import current_lang
+from app.web.http.templating import templates
 
 PAGES = (
     "/",

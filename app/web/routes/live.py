@@ -1,0 +1,123 @@
+"""The live tester over HTTP: ``POST /api/v1/test``, as JSON or as an NDJSON stream.
+
+The password lives in this request only: it is a SecretStr in the request
+model, never logged, echoed, cached or put in a URL, and every response that
+saw it carries ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.errors import InvalidAddress, UnknownDomain
+from app.livetest import (
+    MAX_SERVERS,
+    CommandSecret,
+    CommandText,
+    ServerSpec,
+    ndjson,
+    plan_test,
+    report_json,
+    stream,
+    unique_servers,
+)
+from app.probe.runner import Event, ReportEvent
+from app.web.http.deps import StateDep
+from app.web.http.hangup import admitted, unless_hung_up
+from app.web.http.i18n import current_lang
+from app.web.http.throttle import TestLimits
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NDJSON = "application/x-ndjson"
+HUNG_UP = 499  # the client closed the connection first (nginx's code, for the access log)
+
+router = APIRouter()
+
+
+def _unique(specs: list[ServerSpec] | None) -> list[ServerSpec] | None:
+    return None if specs is None else unique_servers(specs)
+
+
+class LiveTestRequest(BaseModel):
+    """``POST /api/v1/test``: whose account, which secret, and optionally which servers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[CommandText, Field(max_length=320)]
+    password: Annotated[CommandSecret, Field(min_length=1, max_length=1024)]
+    username: Annotated[CommandText | None, Field(max_length=320)] = None
+    servers: Annotated[
+        list[ServerSpec] | None,
+        Field(max_length=MAX_SERVERS, description=f"At most {MAX_SERVERS}, each once."),
+        AfterValidator(_unique),
+    ] = None
+    allow_invalid_certificate: bool = False
+
+
+async def last_report(events: AsyncIterator[Event]) -> ReportEvent:
+    """The report, once ``events`` has ended (the limits count as it ends)."""
+    report = None
+    async for event in events:
+        if isinstance(event, ReportEvent):
+            report = event
+    if report is None:
+        raise RuntimeError("the runner ended without a report")
+    return report
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status, headers=NO_STORE)
+
+
+@router.post(
+    "/api/v1/test",
+    tags=["api"],
+    responses={
+        200: {
+            "description": "One result per server; NDJSON events with Accept: application/x-ndjson"
+        },
+        404: {"description": "No servers known for the domain, and none given"},
+    },
+)
+async def run_test(
+    body: LiveTestRequest, request: Request, state: StateDep, limits: TestLimits
+) -> Response:
+    """Log in to every server of the account, read-only, and explain each failure.
+
+    Everything ends by ``MAILSETUP_PROBE_DEADLINE`` from now, and stops at once when
+    the client hangs up."""
+    deadline = admitted(state.settings)
+    if not body.servers:
+        await limits.lookup()
+    try:
+        async with asyncio.timeout_at(deadline):
+            plan = await plan_test(state.discoverer, body.email, body.username, body.servers)
+    except InvalidAddress as exc:
+        return _error(422, str(exc))
+    except UnknownDomain as exc:
+        return _error(404, f"no servers are known for {exc.domain}; list them in 'servers'")
+    except TimeoutError:
+        return _error(504, "finding the servers took the whole test's time; list them in 'servers'")
+    events = stream(
+        plan,
+        body.password,
+        state.settings,
+        state.discoverer,
+        body.allow_invalid_certificate,
+        current_lang.get(),
+        deadline=deadline,
+        client=limits.client,
+    )
+    events = await limits.admit(plan, events)
+    if "application/x-ndjson" in request.headers.get("accept", ""):
+        return StreamingResponse(ndjson(events), media_type=NDJSON, headers=NO_STORE)
+    report = await unless_hung_up(request, last_report(events))
+    if report is None:
+        return Response(status_code=HUNG_UP)  # nobody is there to read it
+    return JSONResponse({"email": plan.address.address, **report_json(report)}, headers=NO_STORE)

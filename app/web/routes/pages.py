@@ -1,0 +1,136 @@
+"""Server-rendered HTML pages: home, setup, the provider catalogue and one provider."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from app.discovery.service import NotDiscovered, resolve
+from app.documents.instructions import CLIENTS, GuideUnavailable, build_guide
+from app.errors import InvalidAddress
+from app.models import Protocol, Status
+from app.providers.lookup import EndpointAnswer, LookupAnswer, answer_from_config
+from app.web.http.deps import DBDep, DiscovererDep
+from app.web.http.templating import current_lang, loc, render, templates, translations
+from app.web.http.throttle import DiscoveryLimit
+from app.web.routes import qr
+
+router = APIRouter(include_in_schema=False)
+
+# The setup page draws its QR codes (app.web.routes.qr) through this template global.
+templates.env.globals["setup_qr_codes"] = qr.setup_codes
+
+PROTOCOL_ORDER = (Protocol.IMAP, Protocol.POP3, Protocol.SMTP)
+
+
+def _grouped(answer: LookupAnswer) -> list[tuple[Protocol, list[EndpointAnswer]]]:
+    groups = []
+    for protocol in PROTOCOL_ORDER:
+        endpoints = [e for e in answer.endpoints if e.protocol is protocol]
+        if endpoints:
+            groups.append((protocol, list(endpoints)))
+    return groups
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, db: DBDep) -> HTMLResponse:
+    return render(request, "home.html", {"provider_count": len(db)})
+
+
+@router.get("/setup", response_class=HTMLResponse, dependencies=[DiscoveryLimit])
+async def setup(
+    request: Request,
+    db: DBDep,
+    discoverer: DiscovererDep,
+    email: Annotated[str, Query(max_length=320)] = "",
+) -> HTMLResponse:
+    """The settings for one address, from the database or discovery, or what to try."""
+    try:
+        address, config, found = await resolve(discoverer, email)
+    except InvalidAddress as exc:
+        context = {"error": str(exc), "email": email, "provider_count": len(db)}
+        return render(request, "home.html", context, status_code=422)
+    except NotDiscovered as exc:
+        context = {
+            "email": email,
+            "domain": exc.discovery.domain,
+            "address": exc.address,
+            "trace": exc.discovery.trace,
+            "findings": exc.discovery.findings,
+        }
+        return render(request, "unknown.html", context, status_code=404)
+    answer = answer_from_config(
+        config, address, trace=found.trace, findings=found.findings, alternatives=found.alternatives
+    )
+    domain = config.domain
+    autoconfig_url = "/mail/config-v1.1.xml?" + urlencode(
+        {"emailaddress": address.address if address else f"you@{domain}"}
+    )
+    lang = current_lang.get()
+    guides = []
+    if address is not None and answer.endpoints:
+        gettext = translations(lang).gettext
+        try:
+            guides = [build_guide(config, address, c, lang, gettext=gettext) for c in CLIENTS]
+        except GuideUnavailable:
+            guides = []  # a config without both directions: the tables still show it
+    context = {
+        "answer": answer,
+        "groups": _grouped(answer),
+        "email": email,
+        "address": address,
+        "autoconfig_url": autoconfig_url,
+        "mobileconfig_url": "/apple/mobileconfig?" + urlencode({"email": address.address})
+        if address
+        else None,
+        "guides": guides,
+        "record": db.get(answer.provider) if answer.provider else None,
+    }
+    return render(request, "setup.html", context)
+
+
+@router.get("/providers", response_class=HTMLResponse)
+def providers(
+    request: Request,
+    db: DBDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    protocol: Annotated[str, Query(max_length=10)] = "",
+    country: Annotated[str, Query(max_length=2)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+) -> HTMLResponse:
+    """Browse and search every provider; unknown filter values are ignored, not errors."""
+    chosen_protocol = Protocol(protocol) if protocol in set(Protocol) else None
+    chosen_status = Status(status) if status in set(Status) else None
+    countries = sorted({r.country for r in db.records})
+    chosen_country = country.upper() if country.upper() in countries else None
+    found = db.search(q, protocol=chosen_protocol, country=chosen_country, status=chosen_status)
+    found.sort(key=lambda r: loc(r.name).casefold())
+    context = {
+        "found": found,
+        "total": len(db),
+        "q": q,
+        "protocol": chosen_protocol.value if chosen_protocol else "",
+        "country": chosen_country or "",
+        "status": chosen_status.value if chosen_status else "",
+        "countries": countries,
+        "protocols": list(Protocol),
+        "statuses": list(Status),
+    }
+    return render(request, "providers.html", context)
+
+
+@router.get("/providers/{provider_id}", response_class=HTMLResponse)
+def provider_detail(request: Request, db: DBDep, provider_id: str) -> HTMLResponse:
+    record = db.get(provider_id.lower())
+    if record is None:
+        context = {"provider_id": provider_id}
+        return render(request, "provider_missing.html", context, status_code=404)
+    groups = [
+        (p, [s for s in record.servers if s.protocol is p])
+        for p in PROTOCOL_ORDER
+        if any(s.protocol is p for s in record.servers)
+    ]
+    return render(request, "provider.html", {"record": record, "groups": groups})

@@ -1,0 +1,128 @@
+"""Mozilla autoconfig routes, as Thunderbird, K-9 and ISPDB clients request them.
+
+Without ``emailaddress`` (K-9 and KMail often send none) the domain comes from
+the ``Host`` header: ``autoconfig.example.com:8443`` means ``example.com``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from app.errors import InvalidAddress, UnknownDomain
+from app.hostnames import normalize_domain
+from app.models import Status
+from app.web.http.deps import StateDep, state_of
+from app.web.http.state import AUTOCONFIG_HEADERS, AppState
+
+router = APIRouter(tags=["autoconfig"])
+
+MAX_ADDRESS = 320
+MAX_IF_NONE_MATCH = 1024
+
+
+def _domain_from_host(host: str) -> str:
+    if host.startswith("["):
+        raise InvalidAddress("the Host header is an IP address, not a mail domain")
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = normalize_domain(name)
+    return name.removeprefix("autoconfig.")
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _autoconfig(state: AppState, domain: str, if_none_match: str | None) -> Response:
+    try:
+        config = state.db.config_for(domain, normalized=True)
+    except UnknownDomain as exc:
+        return PlainTextResponse(f"No autoconfig for {exc.domain}.\n", status_code=404)
+    if config.status is Status.RETIRED:
+        reason = config.status_reason.en if config.status_reason else "retired"
+        return PlainTextResponse(f"{domain} no longer offers mail: {reason}\n", status_code=404)
+    doc = state.autoconfig(config)
+    if _etag_matches(if_none_match, doc.etag):
+        return Response(status_code=304, headers={"ETag": doc.etag, **AUTOCONFIG_HEADERS})
+    return doc.response()
+
+
+def _bad_request(exc: InvalidAddress) -> Response:
+    return PlainTextResponse(f"{exc}\n", status_code=400)
+
+
+# The hottest route reads its two parameters itself: FastAPI's parameter solving cost
+# more than the rest of the request. They are documented here instead.
+_PARAMETERS = [
+    {
+        "name": "emailaddress",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "maxLength": MAX_ADDRESS},
+        "description": "The address being set up; without it, the Host header names the domain.",
+    },
+    {
+        "name": "if-none-match",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "maxLength": MAX_IF_NONE_MATCH},
+    },
+]
+
+
+def _query_value(query: bytes, name: str) -> str | None:
+    """The last value of ``name`` in ``query``, read as Starlette's ``query_params``
+    reads it, without building the whole multi-dict (a tenth of this route's work)."""
+    if not query:
+        return None
+    found = None
+    for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if key == name:
+            found = value
+    return found
+
+
+@router.get(
+    "/mail/config-v1.1.xml", response_class=Response, openapi_extra={"parameters": _PARAMETERS}
+)
+@router.get(
+    "/.well-known/autoconfig/mail/config-v1.1.xml",
+    response_class=Response,
+    openapi_extra={"parameters": _PARAMETERS},
+)
+async def autoconfig(request: Request) -> Response:
+    """Autoconfig for the address's domain, or for the Host header's domain."""
+    emailaddress = _query_value(request.scope["query_string"], "emailaddress")
+    if_none_match = request.headers.get("if-none-match")
+    if (emailaddress and len(emailaddress) > MAX_ADDRESS) or (
+        if_none_match and len(if_none_match) > MAX_IF_NONE_MATCH
+    ):
+        return PlainTextResponse("A parameter is too long.\n", status_code=422)
+    try:
+        if emailaddress and "@" in emailaddress:
+            domain = normalize_domain(emailaddress.rpartition("@")[2])
+        else:
+            domain = _domain_from_host(request.headers.get("host", ""))
+    except InvalidAddress as exc:
+        return _bad_request(exc)
+    return _autoconfig(state_of(request), domain, if_none_match)
+
+
+@router.get("/v1.1/{domain}", response_class=Response)
+async def ispdb(
+    domain: str,
+    state: StateDep,
+    if_none_match: Annotated[str | None, Header(max_length=MAX_IF_NONE_MATCH)] = None,
+) -> Response:
+    """The same document at an ISPDB-compatible path."""
+    try:
+        name = normalize_domain(domain)
+    except InvalidAddress as exc:
+        return _bad_request(exc)
+    return _autoconfig(state, name, if_none_match)
