@@ -1,4 +1,5 @@
-"""The tree as its imports draw it: no import runs up the layers (docs/ARCHITECTURE.md)."""
+"""The tree as its imports draw it: no import runs up the layers, and no module grows
+past 300 lines (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,15 @@ def test_no_import_runs_up_the_layers(module: str, path: Path) -> None:
         if LEVEL[theirs] > level or sideways:
             upward.append(name)
     assert not upward, f"{module} ({mine}) imports from above or beside it: {upward}"
+
+
+MAX_LINES = 300
+
+
+def test_no_module_passes_300_lines() -> None:
+    long = {
+        module: lines
+        for module, path in modules()
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not long, f"split these by what they do: {long}"
