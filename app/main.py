@@ -18,9 +18,7 @@ from pydantic import TypeAdapter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
-from app.discovery.pipeline import Discovery
-from app.discovery.redis_cache import RedisCache, open_redis
-from app.discovery.service import open_discovery
+from app.discovery.service import Discovery, RedisCache, open_discovery, open_redis
 from app.leases import Leases
 from app.logging_setup import configure_logging
 from app.paths import DATA_DIR, STATIC_DIR

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         "turn, so TLS handshakes never stall the event loop for other requests. One client "
         "holds at most a quarter of them (at least the 8 servers of one test).",
     )
+    probe_tls_sniff_after: float = Field(
+        default=1.5,
+        gt=0,
+        description="Seconds a plain or STARTTLS port may stay silent before the tester "
+        "tries a TLS handshake on a second connection, to tell a TLS port from a late greeting.",
+    )
     probe_ca_file: Path | None = None
     organization: str = Field(
         default="mailsetup", max_length=100, description="Named in Apple profiles."

@@ -9,7 +9,9 @@ and the proxies' ports) and log in as a benchmark user.
 Measured, each REPEATS times (median):
 
 - each dialogue alone with implicit TLS: ``probe()`` of IMAPS, POP3S and SMTPS;
-- the full test: ``run_all()`` with the three targets at once.
+- the full test: the three targets at once.
+
+Both run as the web app and the CLI run a test, through :func:`app.livetest.run_plan`.
 
 Target: full wall time <= 1.2 x the slowest single dialogue.
 
@@ -78,7 +80,7 @@ class StubResolver:
 
 def round_trips(transcript: Sequence[object]) -> tuple[int, int, int]:
     """(total, client flights, TLS handshakes) from a probe transcript."""
-    from app.probe.report import Direction
+    from app.livetest import Direction
 
     flights = handshakes = 0
     previous = None
@@ -95,9 +97,10 @@ def round_trips(transcript: Sequence[object]) -> tuple[int, int, int]:
 
 
 async def measure(servers: MailServers, repeats: int) -> dict[str, object]:
-    from app.models import Protocol, Security, ServerEndpoint
-    from app.probe.runner import Target, run_all
-    from app.probe.tester import probe
+    from pydantic import SecretStr
+
+    from app.livetest import Plan, Target, run_plan
+    from app.models import EmailAddress, Protocol, Security, ServerEndpoint
     from app.settings import Settings
 
     resolver = StubResolver()
@@ -120,12 +123,17 @@ async def measure(servers: MailServers, repeats: int) -> dict[str, object]:
                 security=Security(security),
             )
 
+        def plan(*specs: tuple[str, str, str]) -> Plan:
+            targets = [Target(endpoint(*spec), USER) for spec in specs]
+            return Plan(EmailAddress.parse(USER), targets, None)
+
+        password = SecretStr(PASSWORD)
+
         async def single(spec: tuple[str, str, str]) -> tuple[float, object]:
             start = time.perf_counter()
-            result = await probe(
-                endpoint(*spec), USER, PASSWORD, settings=settings, resolver=resolver
-            )
+            report = await run_plan(plan(spec), password, settings, resolver)
             wall = time.perf_counter() - start
+            (result,) = report.results
             if not result.ok:
                 raise RuntimeError(f"{spec} failed: {result.error} {result.auth}")
             return wall, result
@@ -141,11 +149,10 @@ async def measure(servers: MailServers, repeats: int) -> dict[str, object]:
             wall, result = await single(spec)
             singles[spec[:2]] = [wall]
             transcripts[spec[:2]] = result
-        targets = [Target(endpoint(*spec), USER) for spec in IMPLICIT]
         full = []
         for _ in range(repeats):
             start = time.perf_counter()
-            report = await run_all(targets, PASSWORD, settings=settings, resolver=resolver)
+            report = await run_plan(plan(*IMPLICIT), password, settings, resolver)
             full.append(time.perf_counter() - start)
             if not report.ok:
                 raise RuntimeError(f"the full test failed: {report}")

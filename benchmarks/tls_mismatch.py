@@ -4,12 +4,13 @@ Setup: Dovecot and aiosmtpd from ``benchmarks/mailservers.py``. Their implicit-T
 ports (IMAPS, POP3S, SMTPS) are probed as if they were STARTTLS or plain ports,
 once at the default probe deadline and once at 5 s, REPEATS times each, all on
 loopback. Such a port stays silent to a plain client; the tester tries a TLS
-handshake on a second connection after ``TLS_SNIFF_AFTER`` s of silence.
+handshake on a second connection after ``MAILSETUP_PROBE_TLS_SNIFF_AFTER`` (1.5) s of
+silence.
 
 Measured: the wall time of ``probe()`` until its verdict, median and worst, and
 whether every verdict is ``port-needs-tls``. Target: the worst under 5 s at
 both deadlines. For comparison, in the same run, one IMAPS-as-STARTTLS probe per
-deadline with the side handshake switched off (``TLS_SNIFF_AFTER`` set beyond
+deadline with the side handshake switched off (``probe_tls_sniff_after`` beyond
 any deadline): the verdict then waits for the greeting step's limit or the
 deadline.
 """
@@ -20,7 +21,6 @@ import asyncio
 import statistics
 import time
 
-from app.probe import session
 from benchmarks.common import cli
 from benchmarks.mailservers import PASSWORD, MailServers, Unavailable, mail_servers
 from benchmarks.tester_latency import StubResolver
@@ -31,11 +31,17 @@ USER = "bench0000@mail.test"
 
 
 async def measure(
-    servers: MailServers, repeats: int, *, only_imap_starttls: bool = False
+    servers: MailServers,
+    repeats: int,
+    *,
+    only_imap_starttls: bool = False,
+    sniff_after: float | None = None,
 ) -> dict[float, list[tuple[float, str]]]:
     """(wall time, first finding) of each probe, by deadline."""
-    from app.models import Protocol, Security, ServerEndpoint
-    from app.probe.tester import probe
+    from pydantic import SecretStr
+
+    from app.livetest import Plan, Target, run_plan
+    from app.models import EmailAddress, Protocol, Security, ServerEndpoint
     from app.settings import Settings
 
     default = Settings.model_fields["probe_deadline"].default
@@ -51,6 +57,7 @@ async def measure(
             probe_allow_ports=",".join(map(str, servers.ports())),  # type: ignore[arg-type]
             probe_ca_file=servers.ca_file,  # type: ignore[arg-type]
             probe_deadline=deadline,
+            probe_tls_sniff_after=sniff_after or Settings().probe_tls_sniff_after,
         )
         cases = [(p, s) for p in ports for s in (Security.STARTTLS, Security.NONE)]
         if only_imap_starttls:
@@ -60,11 +67,11 @@ async def measure(
                 endpoint = ServerEndpoint(
                     protocol=protocol, host="mail.test", port=ports[protocol], security=security
                 )
+                plan = Plan(EmailAddress.parse(USER), [Target(endpoint, USER)], None)
                 start = time.perf_counter()
-                result = await probe(
-                    endpoint, USER, PASSWORD, settings=settings, resolver=StubResolver()
-                )
+                report = await run_plan(plan, SecretStr(PASSWORD), settings, StubResolver())
                 wall = time.perf_counter() - start
+                (result,) = report.results
                 code = result.findings[0].code.value if result.findings else "none"
                 timings.setdefault(deadline, []).append((wall, code))
     return timings
@@ -76,8 +83,7 @@ def main() -> int:
     try:
         with mail_servers(users=1) as servers:
             timings = asyncio.run(measure(servers, repeats))
-            session.TLS_SNIFF_AFTER = 1e9  # as before the side handshake existed
-            without = asyncio.run(measure(servers, 1, only_imap_starttls=True))
+            without = asyncio.run(measure(servers, 1, only_imap_starttls=True, sniff_after=1e6))
     except Unavailable as exc:
         rows.add("TLS port tested without TLS", "-", f"mail servers unavailable: {exc}", "SKIP")
         return 0

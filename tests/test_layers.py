@@ -86,3 +86,26 @@ def test_no_module_passes_300_lines() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert not long, f"split these by what they do: {long}"
+
+
+# Above the engines, the tester is reached through app.livetest and discovery through
+# app.discovery.service: the web app, the CLI, main and the benchmarks import nothing else
+# of theirs.
+ENTRIES = {"probe": "app.livetest", "discovery": "app.discovery.service"}
+CALLERS = ("web", "cli", "main", "__main__")
+BENCHMARKS = APP.parent / "benchmarks"
+
+
+def callers() -> list[tuple[str, Path]]:
+    above = [(m, p) for m, p in modules() if part(m) in CALLERS]
+    return above + [(f"benchmarks.{p.stem}", p) for p in sorted(BENCHMARKS.glob("*.py"))]
+
+
+@pytest.mark.parametrize(("module", "path"), callers(), ids=[m for m, _p in callers()])
+def test_the_tester_and_discovery_are_reached_through_their_entries(
+    module: str, path: Path
+) -> None:
+    behind = sorted(
+        name for name in imports(path) if part(name) in ENTRIES and name != ENTRIES[part(name)]
+    )
+    assert not behind, f"{module} goes behind the entry modules: {behind}"

@@ -13,8 +13,18 @@ from pydantic import SecretStr
 from app.cli.data import DataDirOption, data_folder
 from app.cli.output import host_port, reason, say, say_json
 from app.errors import InvalidAddress, UnknownDomain
-from app.livetest import MAX_SERVERS, ServerSpec, plan_test, report_json, stream, unique_servers
-from app.probe.runner import ReportEvent
+from app.livetest import (
+    MAX_SERVERS,
+    Event,
+    ReportEvent,
+    ServerSpec,
+    StepEvent,
+    last_report,
+    plan_test,
+    report_json,
+    stream,
+    unique_servers,
+)
 from app.untrusted import refuse_controls
 
 
@@ -96,17 +106,15 @@ async def _live_test(
     db = ProviderDB.from_dir(data_folder(data_dir))
     async with open_discovery(settings, db) as discoverer:
         plan = await plan_test(discoverer, address, username, specs or None)
-        report = None
-        async for event in stream(plan, password, settings, discoverer, allow_invalid):
-            if isinstance(event, ReportEvent):
-                report = event
-            elif event.type == "step":
-                step = event.step
-                verdict = "ok" if step.ok else "FAILED"
-                say(f"  [{event.server}] {step.name} {verdict} ({step.duration_ms:g} ms)", err=True)
-    if report is None:
-        raise RuntimeError("the runner ended without a report")
-    return report
+        events = stream(plan, password, settings, discoverer.dns, allow_invalid)
+        return await last_report(events, _print_step)
+
+
+def _print_step(event: Event) -> None:
+    if isinstance(event, StepEvent):
+        step = event.step
+        verdict = "ok" if step.ok else "FAILED"
+        say(f"  [{event.server}] {step.name} {verdict} ({step.duration_ms:g} ms)", err=True)
 
 
 def _print_report(report: ReportEvent) -> None:

@@ -1,4 +1,5 @@
-"""Discovery as the web app and the CLI use it: built from settings, answering lookups."""
+"""Discovery's one entry, as the web app, the CLI and the live tester use it: built from
+settings, answering lookups. Callers take discovery's types from here."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from app.discovery.cache import Cache
 from app.discovery.dns import DnsClient
 from app.discovery.guess import ProbeVerifier
 from app.discovery.pipeline import Discoverer, Discovery, Verifier
+from app.discovery.redis_cache import RedisCache, open_redis
 from app.errors import UnknownDomain
 from app.models import AccountConfig, EmailAddress
 from app.net.guard import Guard
@@ -22,6 +24,19 @@ from app.ratelimit import Charge, Limit, RateLimiter, asking_client
 from app.settings import Settings
 
 HTTP_TIMEOUT = 5.0
+
+__all__ = [
+    "Discoverer",
+    "Discovery",
+    "DnsClient",
+    "NotDiscovered",
+    "RedisCache",
+    "ServiceDiscoverer",
+    "lookup",
+    "open_discovery",
+    "open_redis",
+    "resolve",
+]
 
 
 class ServiceDiscoverer(Discoverer):

@@ -43,6 +43,7 @@ class Connection(StepRecorder):
         secrets: tuple[str, ...] = (),
         on_step: Callable[[StepResult], None] | None = None,
         protocol: str = "",
+        sniff_after: float = TLS_SNIFF_AFTER,
     ) -> None:
         super().__init__(
             host,
@@ -59,6 +60,7 @@ class Connection(StepRecorder):
         self.tls: TLSInfo | None = None
         self.verdict: tuple[int, str] | None = None  # OpenSSL's reason for refusing the chain
         self.discarded = 0  # plaintext bytes thrown away at STARTTLS
+        self.sniff_after = sniff_after  # silence before a TLS handshake is tried beside
         self.sniffed_tls: bool | None = None  # a second connection's TLS handshake completed
         self._heard = False  # the server sent something on this connection
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
@@ -197,7 +199,7 @@ class Connection(StepRecorder):
         wait = max(0.0, min(self.step_timeout, self.deadline - self._loop.time()))
         self.record(
             Direction.NOTE,
-            f"no greeting after {TLS_SNIFF_AFTER:g} s; trying a TLS handshake on a second "
+            f"no greeting after {self.sniff_after:g} s; trying a TLS handshake on a second "
             "connection",
         )
         targets = (self.address,) if self.address is not None else self.resolved or ()

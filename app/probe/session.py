@@ -85,12 +85,12 @@ class LineSession(Connection):
         return raw.rstrip(b"\r\n")
 
     async def _first_line(self, reader: asyncio.StreamReader) -> bytes:
-        """The first line on a plain connection; after :data:`TLS_SNIFF_AFTER` s without a
+        """The first line on a plain connection; after ``sniff_after`` s without a
         byte, a TLS handshake on a second connection runs beside the wait, and if it
         completes the port wants TLS (nothing is sent on this connection)."""
         line = asyncio.ensure_future(reader.readuntil(b"\n"))
         try:
-            await asyncio.wait({line}, timeout=TLS_SNIFF_AFTER)
+            await asyncio.wait({line}, timeout=self.sniff_after)
             silent = not line.done() and not getattr(reader, "_buffer", b"")
             if silent and self.sniffed_tls is None:
                 sniff = asyncio.ensure_future(self._tls_beside())

@@ -115,6 +115,7 @@ async def probe(
         secrets=(password,),
         on_step=on_step,
         protocol=endpoint.protocol.name,
+        sniff_after=settings.probe_tls_sniff_after,
     )
     login = Login(username, password, mechanism, allow_plaintext_auth)
     found = Observations()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.discovery.pipeline import Discoverer
+from app.discovery.service import Discoverer
 from app.providers.db import ProviderDB
 from app.settings import Settings
 from app.web.http.state import AppState

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 from starlette.responses import Response
 
-from app.discovery.pipeline import Discoverer
+from app.discovery.service import Discoverer
 from app.documents.autodiscover import ResponseTemplate
 from app.documents.mozilla import CONTENT_TYPE as AUTOCONFIG_TYPE
 from app.documents.mozilla import render_autoconfig

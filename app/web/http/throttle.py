@@ -31,9 +31,15 @@ from fastapi.responses import JSONResponse, Response
 from app import metrics
 from app.i18n import N_
 from app.leases import Lease, Leases
-from app.livetest import Plan
-from app.probe.report import AuthStatus, Mechanism, ProbeResult
-from app.probe.runner import Event, ResultEvent, StepEvent
+from app.livetest import (
+    AuthStatus,
+    Event,
+    Mechanism,
+    Plan,
+    ProbeResult,
+    ResultEvent,
+    StepEvent,
+)
 from app.ratelimit import Charge, Limit, RateLimited, RateLimiter, asking_client
 from app.web.http.clientip import resolve_client
 from app.web.http.context import request_info

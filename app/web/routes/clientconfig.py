@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import TypeAdapter
 
-from app.discovery.pipeline import Discoverer
+from app.discovery.service import Discoverer
 from app.documents import autodiscover as ad
 from app.documents import mobileconfig
 from app.documents.instructions import CLIENTS, Guide, GuideUnavailable, build_guide

@@ -8,7 +8,6 @@ saw it carries ``Cache-Control: no-store``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
@@ -21,13 +20,13 @@ from app.livetest import (
     CommandSecret,
     CommandText,
     ServerSpec,
+    last_report,
     ndjson,
     plan_test,
     report_json,
     stream,
     unique_servers,
 )
-from app.probe.runner import Event, ReportEvent
 from app.web.http.deps import StateDep
 from app.web.http.hangup import admitted, unless_hung_up
 from app.web.http.i18n import current_lang
@@ -58,17 +57,6 @@ class LiveTestRequest(BaseModel):
         AfterValidator(_unique),
     ] = None
     allow_invalid_certificate: bool = False
-
-
-async def last_report(events: AsyncIterator[Event]) -> ReportEvent:
-    """The report, once ``events`` has ended (the limits count as it ends)."""
-    report = None
-    async for event in events:
-        if isinstance(event, ReportEvent):
-            report = event
-    if report is None:
-        raise RuntimeError("the runner ended without a report")
-    return report
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -108,7 +96,7 @@ async def run_test(
         plan,
         body.password,
         state.settings,
-        state.discoverer,
+        state.discoverer.dns,
         body.allow_invalid_certificate,
         current_lang.get(),
         deadline=deadline,

@@ -11,8 +11,15 @@ from pydantic import SecretStr, ValidationError
 
 from app.errors import InvalidAddress, UnknownDomain
 from app.i18n import N_
-from app.livetest import MAX_SERVERS, ServerSpec, plan_test, repeated_server, stream
-from app.probe.runner import ReportEvent
+from app.livetest import (
+    MAX_SERVERS,
+    ReportEvent,
+    ServerSpec,
+    last_report,
+    plan_test,
+    repeated_server,
+    stream,
+)
 from app.untrusted import has_control, is_utf8
 from app.web.http.deps import StateDep
 from app.web.http.hangup import admitted, unless_hung_up
@@ -20,7 +27,7 @@ from app.web.http.i18n import current_lang, translations
 from app.web.http.security import require_csrf
 from app.web.http.templating import render
 from app.web.http.throttle import TestLimits
-from app.web.routes.live import HUNG_UP, NO_STORE, last_report
+from app.web.routes.live import HUNG_UP, NO_STORE
 from app.web.routes.timeline import Verdict, timeline_svg, verdict, verdict_label
 
 router = APIRouter(include_in_schema=False)
@@ -83,7 +90,7 @@ async def run_tester(
         plan,
         password,
         state.settings,
-        state.discoverer,
+        state.discoverer.dns,
         allow_invalid_certificate,
         current_lang.get(),
         deadline=deadline,

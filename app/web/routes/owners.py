@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.discovery.dns import DnsClient
+from app.discovery.service import DnsClient
 from app.documents.dns_records import RecordCheck, compare, records_for, render_zone
 from app.errors import InvalidAddress, UnknownDomain
 from app.hostnames import normalize_domain

@@ -17,8 +17,8 @@ from enum import StrEnum
 from markupsafe import Markup, escape
 
 from app.i18n import N_
+from app.livetest import AuthStatus, ProbeResult, Severity
 from app.models import Security
-from app.probe.report import AuthStatus, ProbeResult, Severity
 
 Gettext = Callable[[str], str]
 

@@ -1,26 +1,18 @@
-"""A live test, as the web app and the CLI run it: which servers, and the JSON it produces."""
+"""What a live test is asked: the servers to test instead of the looked-up ones, and
+the credential fields, refused with a clear error when they could not go into a mail
+command (a control character, or text UTF-8 cannot encode)."""
 
 from __future__ import annotations
 
 import ipaddress
-import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 
-from app.discovery.pipeline import Discoverer
-from app.discovery.service import resolve
 from app.hostnames import is_hostname
-from app.models import AccountConfig, EmailAddress, Protocol, Security, ServerEndpoint
+from app.models import Protocol, Security
 from app.net.guard import parse_ip_literal
-from app.probe.report import ProbeResult
-from app.probe.runner import MAX_SERVERS as MAX_SERVERS  # each server is a test, counted
-from app.probe.runner import Event, ReportEvent, ResultEvent, Target, run_tests
-from app.probe.slots import ANYONE
-from app.settings import Settings
 from app.untrusted import CONTROL_MESSAGE, ENCODING_MESSAGE, has_control, is_utf8
 
 
@@ -142,103 +134,3 @@ def unique_servers(specs: list[ServerSpec]) -> list[ServerSpec]:
     if repeated is not None:
         raise ValueError(f"{repeated.label()} is listed twice; list each server once")
     return specs
-
-
-@dataclass(frozen=True)
-class Plan:
-    address: EmailAddress
-    targets: list[Target]
-    account: AccountConfig | None
-
-
-async def plan_test(
-    discoverer: Discoverer,
-    email: str,
-    username: str | None,
-    servers: list[ServerSpec] | None,
-) -> Plan:
-    """The targets for a test; raise InvalidAddress, or UnknownDomain without servers.
-
-    With ``servers`` the provider's steps and quirks come from the database or the
-    cache only: a test that names its servers never starts a discovery.
-    """
-    address = EmailAddress.parse(email)
-    account: AccountConfig | None
-    if servers:
-        found = await discoverer.known_or_cached(address.domain)
-        account = found.config if found is not None else None
-        endpoints = [
-            ServerEndpoint(protocol=s.protocol, host=s.host, port=s.port, security=s.security)
-            for s in servers
-        ]
-    else:
-        _, account, _ = await resolve(discoverer, address.address)
-        endpoints = list(account.endpoints)
-    # A discovered document may repeat a server or list many: tested as a request may.
-    targets: dict[tuple[object, ...], Target] = {}
-    for e in endpoints:
-        login = username or address.fill(e.username)
-        targets.setdefault((e.protocol, e.host, e.port, e.security, login), Target(e, login))
-    return Plan(address, list(targets.values())[:MAX_SERVERS], account)
-
-
-def result_json(result: ProbeResult) -> dict[str, Any]:
-    """One server's verdict, flat: where, whether it worked, why, and the transcript."""
-    body = result.model_dump(mode="json", exclude={"endpoint"})
-    endpoint = result.endpoint
-    return {
-        "protocol": endpoint.protocol.value,
-        "host": endpoint.host,
-        "port": endpoint.port,
-        "security": endpoint.security.value,
-        **body,
-    }
-
-
-def event_json(event: Event) -> dict[str, Any]:
-    if isinstance(event, ResultEvent):
-        return {"type": "result", "server": event.server, "result": result_json(event.result)}
-    if isinstance(event, ReportEvent):
-        return report_json(event)
-    return event.model_dump(mode="json")
-
-
-def report_json(report: ReportEvent) -> dict[str, Any]:
-    return {
-        "type": "report",
-        "ok": report.ok,
-        "duration_ms": report.duration_ms,
-        "results": [result_json(r) for r in report.results],
-    }
-
-
-async def stream(
-    plan: Plan,
-    password: SecretStr,
-    settings: Settings,
-    discoverer: Discoverer,
-    allow_invalid: bool,
-    lang: str = "en",
-    *,
-    deadline: float | None = None,
-    client: str = ANYONE,
-) -> AsyncIterator[Event]:
-    """Run the plan, names resolved by discovery's DNS client; findings in ``lang``.
-    ``deadline`` and ``client`` are :func:`app.probe.runner.run_tests`'s."""
-    async for event in run_tests(
-        plan.targets,
-        password.get_secret_value(),
-        settings=settings,
-        resolver=discoverer.dns,
-        account=plan.account,
-        allow_invalid_certificate=allow_invalid,
-        lang=lang,
-        deadline=deadline,
-        client=client,
-    ):
-        yield event
-
-
-async def ndjson(events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
-    async for event in events:
-        yield json.dumps(event_json(event), ensure_ascii=False).encode() + b"\n"

@@ -1,0 +1,178 @@
+"""The live tester's one entry, for the web app, the CLI and the benchmarks: which servers
+to test (:func:`plan_test`), running them (:func:`stream`, :func:`last_report`,
+:func:`run_plan`) and the JSON a test produces. The engine below is :mod:`app.probe`;
+callers take its types from here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import SecretStr
+
+from app.discovery.service import Discoverer, resolve
+from app.livetest.servers import (
+    CommandSecret,
+    CommandText,
+    ServerSpec,
+    repeated_server,
+    unique_servers,
+)
+from app.models import AccountConfig, EmailAddress, ServerEndpoint
+from app.net.guard import Resolver
+from app.probe.report import AuthStatus, Direction, Mechanism, ProbeResult, Severity
+from app.probe.runner import MAX_SERVERS as MAX_SERVERS  # each server is a test, counted
+from app.probe.runner import Event, ReportEvent, ResultEvent, StepEvent, Target, run_tests
+from app.probe.slots import ANYONE
+from app.settings import Settings
+
+__all__ = [
+    "MAX_SERVERS",
+    "AuthStatus",
+    "CommandSecret",
+    "CommandText",
+    "Direction",
+    "Event",
+    "Mechanism",
+    "Plan",
+    "ProbeResult",
+    "ReportEvent",
+    "ResultEvent",
+    "ServerSpec",
+    "Severity",
+    "StepEvent",
+    "Target",
+    "last_report",
+    "ndjson",
+    "plan_test",
+    "repeated_server",
+    "report_json",
+    "run_plan",
+    "stream",
+    "unique_servers",
+]
+
+
+@dataclass(frozen=True)
+class Plan:
+    address: EmailAddress
+    targets: list[Target]
+    account: AccountConfig | None
+
+
+async def plan_test(
+    discoverer: Discoverer,
+    email: str,
+    username: str | None,
+    servers: list[ServerSpec] | None,
+) -> Plan:
+    """The targets for a test; raise InvalidAddress, or UnknownDomain without servers.
+
+    With ``servers`` the provider's steps and quirks come from the database or the
+    cache only: a test that names its servers never starts a discovery.
+    """
+    address = EmailAddress.parse(email)
+    account: AccountConfig | None
+    if servers:
+        found = await discoverer.known_or_cached(address.domain)
+        account = found.config if found is not None else None
+        endpoints = [
+            ServerEndpoint(protocol=s.protocol, host=s.host, port=s.port, security=s.security)
+            for s in servers
+        ]
+    else:
+        _, account, _ = await resolve(discoverer, address.address)
+        endpoints = list(account.endpoints)
+    # A discovered document may repeat a server or list many: tested as a request may.
+    targets: dict[tuple[object, ...], Target] = {}
+    for e in endpoints:
+        login = username or address.fill(e.username)
+        targets.setdefault((e.protocol, e.host, e.port, e.security, login), Target(e, login))
+    return Plan(address, list(targets.values())[:MAX_SERVERS], account)
+
+
+def result_json(result: ProbeResult) -> dict[str, Any]:
+    """One server's verdict, flat: where, whether it worked, why, and the transcript."""
+    body = result.model_dump(mode="json", exclude={"endpoint"})
+    endpoint = result.endpoint
+    return {
+        "protocol": endpoint.protocol.value,
+        "host": endpoint.host,
+        "port": endpoint.port,
+        "security": endpoint.security.value,
+        **body,
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    if isinstance(event, ResultEvent):
+        return {"type": "result", "server": event.server, "result": result_json(event.result)}
+    if isinstance(event, ReportEvent):
+        return report_json(event)
+    return event.model_dump(mode="json")
+
+
+def report_json(report: ReportEvent) -> dict[str, Any]:
+    return {
+        "type": "report",
+        "ok": report.ok,
+        "duration_ms": report.duration_ms,
+        "results": [result_json(r) for r in report.results],
+    }
+
+
+async def stream(
+    plan: Plan,
+    password: SecretStr,
+    settings: Settings,
+    resolver: Resolver,
+    allow_invalid: bool = False,
+    lang: str = "en",
+    *,
+    deadline: float | None = None,
+    client: str = ANYONE,
+) -> AsyncIterator[Event]:
+    """Run the plan, names resolved by ``resolver`` (discovery's DNS client, in the app);
+    findings in ``lang``. ``deadline`` and ``client`` are :func:`app.probe.runner.run_tests`'s."""
+    async for event in run_tests(
+        plan.targets,
+        password.get_secret_value(),
+        settings=settings,
+        resolver=resolver,
+        account=plan.account,
+        allow_invalid_certificate=allow_invalid,
+        lang=lang,
+        deadline=deadline,
+        client=client,
+    ):
+        yield event
+
+
+async def last_report(
+    events: AsyncIterator[Event], on_event: Callable[[Event], None] | None = None
+) -> ReportEvent:
+    """The report, once ``events`` has ended (limits wrapped around them count as it
+    ends); ``on_event`` sees every event on the way."""
+    report = None
+    async for event in events:
+        if on_event is not None:
+            on_event(event)
+        if isinstance(event, ReportEvent):
+            report = event
+    if report is None:
+        raise RuntimeError("the runner ended without a report")
+    return report
+
+
+async def run_plan(
+    plan: Plan, password: SecretStr, settings: Settings, resolver: Resolver, **options: Any
+) -> ReportEvent:
+    """Run the plan to its end: :func:`stream`'s options, :func:`last_report`'s answer."""
+    return await last_report(stream(plan, password, settings, resolver, **options))
+
+
+async def ndjson(events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
+    async for event in events:
+        yield json.dumps(event_json(event), ensure_ascii=False).encode() + b"\n"
