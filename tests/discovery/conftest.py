@@ -14,6 +14,9 @@ import trustme
 
 from tests.discovery.httpserver import Site, serve
 from tests.dnsmasq import NAMES
+from tests.probe.conftest import probe_settings, resolver
+
+__all__ = ["probe_settings", "resolver"]  # the guess verifier's tests probe like the tester
 
 LOOPBACK = ipaddress.ip_network("127.0.0.1/32")
 

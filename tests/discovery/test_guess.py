@@ -7,9 +7,8 @@ import pytest
 from app.discovery.guess import ProbeVerifier, greets, offers_starttls
 from app.models import Protocol, Security, ServerEndpoint
 from app.settings import Settings
+from tests.probe.conftest import FakeResolver
 from tests.servers import SmtpServers
-
-from .conftest import FakeResolver
 
 
 def _endpoint(
