@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Any
 
 import pytest
 
-from app.models import Protocol, Security, ServerEndpoint
 from app.probe.catalogue import (
     CATALOGUE,
     FOLLOW_STEPS,
@@ -20,8 +18,10 @@ from app.probe.catalogue import (
     PLACEHOLDERS,
     SOME_PROVIDER,
 )
-from app.probe.report import AuthOutcome, AuthStatus, Code, NotAttempted, ProbeResult
+from app.probe.report import Code
 from app.probe.wording import render
+
+from .results import EP, make
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # A provider's menu labels, quoted as the user sees them (in Simplified), may stay.
@@ -32,14 +32,11 @@ SIMPLIFIED_ONLY = frozenset(
     # and a few more that the catalogue's Simplified texts use often
     "线络检认过开关启议给问题间实现须数绝会话"
 )
+
 # Half-width punctuation right next to a Chinese character: it should be full-width.
 HALF_WIDTH = re.compile(r"[\u4e00-\u9fff][,:;()]|[,:;()][\u4e00-\u9fff]")
 # (code, field) pairs whose Traditional text may equal the Simplified one: none so far.
 SAME_IN_BOTH: frozenset[tuple[Code, str]] = frozenset()
-
-EP = ServerEndpoint(
-    protocol=Protocol.IMAP, host="imap.example.com", port=993, security=Security.TLS
-)
 
 
 def names(template: str) -> set[str]:
@@ -59,18 +56,6 @@ def texts(code: Code) -> dict[str, tuple[str, str, str]]:
 def simplified_left(text: str) -> set[str]:
     """Simplified-only characters in ``text`` outside 「」 brackets."""
     return set(QUOTED.sub("", text)) & SIMPLIFIED_ONLY
-
-
-def make(**fields: Any) -> ProbeResult:
-    values: dict[str, Any] = {
-        "endpoint": EP,
-        "username": "u@example.com",
-        "ok": False,
-        "duration_ms": 1.0,
-        "auth": AuthOutcome(status=AuthStatus.NOT_ATTEMPTED, not_attempted=NotAttempted.STOPPED),
-    }
-    values.update(fields)
-    return ProbeResult(**values)
 
 
 def check_triple(en: str, zh_hans: str, zh_hant: str) -> None:

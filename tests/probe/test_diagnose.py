@@ -32,27 +32,14 @@ from app.probe.tls import certificate_problem
 from app.probe.wording import render
 from app.providers.db import ProviderDB
 
+from .results import EP, make
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
-EP = ServerEndpoint(
-    protocol=Protocol.IMAP, host="imap.example.com", port=993, security=Security.TLS
-)
 
 
 @pytest.fixture(scope="module")
 def providers() -> ProviderDB:
     return ProviderDB.from_dir(DATA_DIR)
-
-
-def make(**fields: Any) -> ProbeResult:
-    values: dict[str, Any] = {
-        "endpoint": EP,
-        "username": "u@example.com",
-        "ok": False,
-        "duration_ms": 1.0,
-        "auth": AuthOutcome(status=AuthStatus.NOT_ATTEMPTED, not_attempted=NotAttempted.STOPPED),
-    }
-    values.update(fields)
-    return ProbeResult(**values)
 
 
 def failed(text: str) -> ProbeResult:
