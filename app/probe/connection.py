@@ -172,6 +172,13 @@ class Connection(StepRecorder):
         """The open connection's streams, for :mod:`app.probe.explain` only."""
         return self._streams
 
+    async def has_spoken(self) -> bool:
+        """Whether the server has sent bytes not yet read (after one pass of the event loop,
+        which reads what has arrived)."""
+        reader, _writer = self._io()
+        await asyncio.sleep(0)
+        return bool(getattr(reader, "_buffer", b""))  # CPython's unread data
+
     def local_address_literal(self) -> str:
         """This end's address as an SMTP address literal, for EHLO (RFC 5321 section 4.1.3)."""
         _reader, writer = self._io()

@@ -82,7 +82,11 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
         info = await _hello(session, found, "ehlo-tls")  # RFC 3207 section 4.2: forget, ask again
     found.auth = await _login(session, security, login, info)
     async with session.step("quit") as note:
-        await session.send("QUIT")
+        # A server may end the session on its own with 421 (RFC 5321 section 3.8), as
+        # Dovecot does when its relay is down: read that; a QUIT sent after it could
+        # meet the closed connection's reset and lose the reply.
+        if not await session.has_spoken():
+            await session.send("QUIT")
         reply = await _reply(session)
         note.ok, note.detail = reply.code == 221, f"{reply.code} {reply.text}"
 
