@@ -1,9 +1,11 @@
 """Target 2: lookup latency in process, and start-up time.
 
-- Lookup: with the full database loaded (``ProviderDB.from_dir(DATA_DIR)``),
-  ``lookup_answer(db, "someone@qq.com")`` is called WARMUP times, then each of
-  ITERATIONS calls is timed alone with ``time.perf_counter_ns``; p50 and p99 of
-  those. Target: p50 < 20 µs.
+- Lookup: the path ``GET /api/v1/lookup`` takes, below HTTP. With the full
+  database loaded (``ProviderDB.from_dir(DATA_DIR)``) and discovery opened as the
+  app opens it (``open_discovery``), ``lookup(discoverer, "someone@qq.com")`` (from
+  :mod:`app.discovery.service`) and the answer's JSON are run WARMUP times, then each
+  of ITERATIONS calls is timed alone with ``time.perf_counter_ns`` inside one event
+  loop; p50 and p99 of those. Target: p50 < 50 µs.
 - Loading: a fresh ``python`` process imports the loader, then times
   ``ProviderDB.from_dir(DATA_DIR)`` (parse and validate every provider file);
   RUNS processes, median. Target: < 300 ms. The import time is shown apart.
@@ -30,23 +32,30 @@ ADDRESS = "someone@qq.com"
 
 
 def lookup_figures(iterations: int) -> tuple[float, float, int]:
-    """(p50 µs, p99 µs, providers) for ``lookup_answer(db, ADDRESS)``."""
+    """(p50 µs, p99 µs, providers) for the API's lookup of ADDRESS and its JSON."""
+    from app.discovery.service import lookup, open_discovery
     from app.paths import DATA_DIR
     from app.providers.db import ProviderDB
-    from app.providers.lookup import lookup_answer
+    from app.settings import Settings
 
     db = ProviderDB.from_dir(DATA_DIR)
-    answer = lookup_answer(db, ADDRESS)
-    if answer.provider is None or not answer.endpoints:
-        raise RuntimeError(f"{ADDRESS} must be answered from the database")
-    for _ in range(WARMUP):
-        lookup_answer(db, ADDRESS)
-    clock = time.perf_counter_ns
-    samples = []
-    for _ in range(iterations):
-        start = clock()
-        lookup_answer(db, ADDRESS)
-        samples.append(clock() - start)
+
+    async def run() -> list[int]:
+        async with open_discovery(Settings(), db) as discoverer:
+            answer = await lookup(discoverer, ADDRESS)
+            if answer.provider is None or not answer.endpoints:
+                raise RuntimeError(f"{ADDRESS} must be answered from the database")
+            for _ in range(WARMUP):
+                (await lookup(discoverer, ADDRESS)).to_json()
+            clock = time.perf_counter_ns
+            samples = []
+            for _ in range(iterations):
+                start = clock()
+                (await lookup(discoverer, ADDRESS)).to_json()
+                samples.append(clock() - start)
+            return samples
+
+    samples = asyncio.run(run())
     return percentile(samples, 50) / 1000, percentile(samples, 99) / 1000, len(db)
 
 
@@ -119,8 +128,8 @@ def main() -> int:
     runs = 3 if args.quick else RUNS
 
     p50, p99, providers = lookup_figures(iterations)
-    print(f"lookup_answer(db, {ADDRESS!r}), {providers} providers, {iterations} calls")
-    rows.add("lookup p50 (in process)", "< 20 us", f"{p50:.1f} us", "PASS" if p50 < 20 else "FAIL")
+    print(f"lookup(discoverer, {ADDRESS!r}) + JSON, {providers} providers, {iterations} calls")
+    rows.add("lookup p50 (in process)", "< 50 us", f"{p50:.1f} us", "PASS" if p50 < 50 else "FAIL")
     rows.add("lookup p99 (in process)", "-", f"{p99:.1f} us", "INFO")
 
     loads = fresh("load", runs)

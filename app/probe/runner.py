@@ -190,32 +190,3 @@ async def run_tests(
         duration_ms=round((loop.time() - started) * 1000, 1),
         results=ordered,
     )
-
-
-async def run_all(
-    targets: list[Target],
-    password: str,
-    *,
-    settings: Settings,
-    resolver: Resolver | None = None,
-    account: AccountConfig | None = None,
-    allow_invalid_certificate: bool = False,
-    lang: str = "en",
-    deadline: float | None = None,
-    client: str = ANYONE,
-) -> ReportEvent:
-    """Run :func:`run_tests` to the end and return the report."""
-    async for event in run_tests(
-        targets,
-        password,
-        settings=settings,
-        resolver=resolver,
-        account=account,
-        allow_invalid_certificate=allow_invalid_certificate,
-        lang=lang,
-        deadline=deadline,
-        client=client,
-    ):
-        if isinstance(event, ReportEvent):
-            return event
-    raise RuntimeError("run_tests ended without a report")

@@ -1,10 +1,8 @@
-"""Answer "how do I set up this address?" from the provider database.
+"""Answer "how do I set up this address?" from a domain's AccountConfig.
 
 The answers are dataclasses, not pydantic models: they are built from an already
-validated AccountConfig, and a lookup sits on the hot path, where copying a
-pydantic model costs several times more (see benchmarks/). They are not frozen
-either (a frozen dataclass is five times slower to make), but they are values:
-a domain's answer is built once and shared, so nothing may change one.
+validated AccountConfig, where building a pydantic model costs several times more.
+They are values: nothing changes one once it is built.
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ from app.models import (
     Status,
     Step,
 )
-from app.providers.db import ProviderDB
 
 
 @dataclass(slots=True)
@@ -68,30 +65,6 @@ class LookupAnswer:
     trace: tuple[Attempt, ...] = ()
     findings: tuple[str, ...] = ()
     alternatives: tuple[tuple[EndpointAnswer, ...], ...] = ()
-
-    def for_address(self, email: str, endpoints: tuple[EndpointAnswer, ...]) -> LookupAnswer:
-        """This answer for one address: its email and filled-in endpoints. Every field
-        named: ``dataclasses.replace`` looks the fields up each time, which cost more
-        than the rest of a lookup."""
-        return LookupAnswer(
-            email,
-            self.domain,
-            self.domain_unicode,
-            self.provider,
-            self.name,
-            self.status,
-            self.status_reason,
-            endpoints,
-            self.steps,
-            self.hints,
-            self.notes,
-            self.oauth2,
-            self.help,
-            self.source,
-            self.trace,
-            self.findings,
-            self.alternatives,
-        )
 
     def to_json(self) -> dict[str, Any]:
         """The answer as the API sends it (provider texts keyed en, zh-Hans, zh-Hant)."""
@@ -157,35 +130,3 @@ def answer_from_config(
         findings=findings,
         alternatives=tuple(_endpoints(a, address) for a in alternatives),
     )
-
-
-# Database answers by id(config), kept with their config: an address only changes usernames.
-_TEMPLATES: dict[int, tuple[AccountConfig, LookupAnswer]] = {}
-
-
-def _template(config: AccountConfig) -> LookupAnswer:
-    found = _TEMPLATES.get(id(config))
-    if found is None or found[0] is not config:
-        found = _TEMPLATES[id(config)] = (config, answer_from_config(config, None))
-    return found[1]
-
-
-def lookup_answer(db: ProviderDB, query: str) -> LookupAnswer:
-    """Look ``query`` (address or domain) up; raise InvalidAddress or UnknownDomain.
-
-    The hot path: the answer for a domain is built once and copied per address.
-    """
-    address, domain = parse_query(query)
-    template = _template(db.config_for(domain, normalized=True))
-    if address is None:
-        return template
-    filled: dict[str, str] = {}  # the endpoints mostly share one username template
-    endpoints = []
-    for e in template.endpoints:
-        username = filled.get(e.username)
-        if username is None:
-            username = filled[e.username] = address.fill(e.username)
-        endpoints.append(
-            EndpointAnswer(e.protocol, e.host, e.port, e.security, username, e.auth, e.source)
-        )
-    return template.for_address(address.address, tuple(endpoints))

@@ -7,11 +7,17 @@ import dataclasses
 import pytest
 
 from app.errors import InvalidAddress, UnknownDomain
-from app.models import Attempt, Protocol, Source, Status
+from app.models import Protocol, Status
 from app.providers.db import ProviderDB
-from app.providers.lookup import answer_from_config, lookup_answer
+from app.providers.lookup import LookupAnswer, answer_from_config, parse_query
 from app.providers.schema import ProviderRecord
 from tests.sample_data import provider_toml
+
+
+def lookup_answer(db: ProviderDB, query: str) -> LookupAnswer:
+    """The database's answer for an address or domain, as discovery's lookup builds it."""
+    address, domain = parse_query(query)
+    return answer_from_config(db.config_for(domain, normalized=True), address)
 
 
 def _db(*texts: str) -> ProviderDB:
@@ -109,7 +115,6 @@ def test_search_any_language_and_filters(db: ProviderDB) -> None:
 
 
 def test_an_address_answer_is_the_domain_answer_with_its_usernames(db: ProviderDB) -> None:
-    """``for_address`` names every field itself; it must keep all but the two it sets."""
     for domain in ("qq.com", "gmail.com", "163.com", "outlook.com"):
         template = lookup_answer(db, domain)
         answer = lookup_answer(db, f"Some.One@{domain}")
@@ -120,17 +125,3 @@ def test_an_address_answer_is_the_domain_answer_with_its_usernames(db: ProviderD
         assert [dataclasses.replace(e, username="") for e in answer.endpoints] == [
             dataclasses.replace(e, username="") for e in template.endpoints
         ]
-
-
-def test_for_address_keeps_every_field(db: ProviderDB) -> None:
-    config = db.config_for("qq.com")
-    attempt = Attempt(source=Source.DATABASE, target="qq.com", ok=True, duration_ms=1.0)
-    full = answer_from_config(
-        config,
-        None,
-        trace=(attempt,),
-        findings=("a finding",),
-        alternatives=(db.config_for("163.com"),),
-    )
-    copied = full.for_address("a@qq.com", full.endpoints[:1])
-    assert copied == dataclasses.replace(full, email="a@qq.com", endpoints=full.endpoints[:1])
