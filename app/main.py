@@ -27,6 +27,7 @@ from app.ratelimit import RateLimited, RateLimiter
 from app.settings import Settings, check_settings, get_settings
 from app.web.http import throttle
 from app.web.http.edge import Edge
+from app.web.http.hotpath import HotRoutes, hot_table
 from app.web.http.security import (
     CsrfRejected,
     CsrfSigner,
@@ -50,6 +51,9 @@ from app.web.routes import (
 from app.web.routes.clientconfig import load_signer
 
 log = logging.getLogger(__name__)
+
+# Answered by app.web.http.hotpath, before FastAPI's router: what mail clients ask most.
+HOT_ENDPOINTS = (wellknown.autoconfig, clientconfig.autodiscover)
 
 DOCS_ASSETS = "/_docs"
 LEASE_MARGIN = 10.0  # seconds a login lease outlives twice the probe deadline
@@ -139,7 +143,8 @@ async def _open_state(settings: Settings, db: ProviderDB) -> AsyncIterator[AppSt
 class Service(FastAPI):
     """The FastAPI app behind the edge (:mod:`app.web.http.edge`): every HTTP request passes
     the edge first, and FastAPI's own layers after it, so that a 500 from FastAPI's
-    error handler gets the security headers and request id too."""
+    error handler gets the security headers and request id too. The hot routes
+    (:mod:`app.web.http.hotpath`) are answered between the two."""
 
     edge: ASGIApp | None = None
 
@@ -155,9 +160,13 @@ class Service(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None) -> Service:
+def create_app(
+    settings: Settings | None = None, *, db: ProviderDB | None = None, hot_routes: bool = True
+) -> Service:
     """Build the app. The provider database loads once, when the app starts,
     unless an already loaded ``db`` is given (tests and benchmarks share one).
+    ``hot_routes=False`` sends the hot routes through FastAPI's router too (tests
+    compare the two).
     """
     settings = settings or get_settings()
     check_settings(settings)
@@ -198,5 +207,9 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
     app.include_router(language.router)
     app.include_router(learn.router)
     app.include_router(pages.router)
-    app.edge = Edge(app.behind_edge, settings)
+    inner: ASGIApp = app.behind_edge
+    if hot_routes:
+        hot = hot_table([*wellknown.router.routes, *clientconfig.router.routes], HOT_ENDPOINTS)
+        inner = HotRoutes(inner, table=hot, handlers=app.exception_handlers)
+    app.edge = Edge(inner, settings)
     return app
