@@ -10,6 +10,8 @@ A request as Outlook sends it to ``POST /autodiscover/autodiscover.xml``::
       </Request>
     </Autodiscover>
 
+The body is untrusted: it is size-capped, then parsed with defusedxml, which refuses
+any DTD (so no entity is declared, nothing expands and nothing is fetched).
 Every way a request can be refused is a subclass of :class:`AutodiscoverError`
 carrying the ErrorCode of MS-OXDSCLI §2.2.4.1.1.3.1, which
 :func:`~app.documents.autodiscover_response.render_request_error` answers with.
@@ -17,8 +19,16 @@ carrying the ErrorCode of MS-OXDSCLI §2.2.4.1.1.3.1, which
 
 from __future__ import annotations
 
-import pyexpat
 from dataclasses import dataclass
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import (
+    DefusedXmlException,
+    DTDForbidden,
+    EntitiesForbidden,
+    ExternalReferenceForbidden,
+)
 
 from app.errors import InvalidAddress, MailsetupError
 from app.models import EmailAddress
@@ -98,99 +108,54 @@ class AutodiscoverRequest:
     schema: str
 
 
-_ROOTS = {f"{ns}}}Autodiscover": ns for ns in (REQUEST_NS, MOBILESYNC_REQUEST_NS)}
-_FIELDS = ("EMailAddress", "AcceptableResponseSchema")
+_ROOTS = {f"{{{ns}}}Autodiscover": ns for ns in (REQUEST_NS, MOBILESYNC_REQUEST_NS)}
+
+# What defusedxml refuses, as the request is told. With ``forbid_dtd`` the DTD is
+# refused before any declaration in it, so the other two cannot come in practice.
+_UNSAFE = (
+    (DTDForbidden, "the request has a DTD, which Autodiscover requests never have"),
+    (EntitiesForbidden, "the request declares an entity"),
+    (ExternalReferenceForbidden, "the request refers to an external entity"),
+)
 
 
-class _Fields:
-    """Reads a request as expat parses it, keeping what :func:`parse_request` needs and
-    building no tree: the root's tag, whether its first ``Request`` child came, and the
-    text of that Request's first ``EMailAddress`` and ``AcceptableResponseSchema``
-    children (up to their first child element, as ElementTree's ``text``).
+def _read(body: bytes) -> Element:
+    """The document's root, parsed by defusedxml: no DTD, so no entity is declared,
+    nothing expands and nothing is fetched (the strictest of its settings)."""
+    try:
+        root: Element = SafeET.fromstring(
+            body, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+    except DefusedXmlException as exc:
+        message = next((m for kind, m in _UNSAFE if isinstance(exc, kind)), None)
+        raise UnsafeXML(message or f"the request is refused as unsafe XML: {exc}") from exc
+    except (ParseError, ValueError, LookupError) as exc:  # LookupError: encoding
+        raise NotXML(f"the request is not well-formed XML: {exc}") from exc
+    return root
 
-    Any DTD is refused, so no entity can be declared: nothing expands, nothing is
-    fetched (defusedxml's ``forbid_dtd``, the strictest of its settings).
-    """
 
-    def __init__(self) -> None:
-        self.root: str | None = None
-        self.ns: str | None = None
-        self.request = False  # inside the root's first Request
-        self.saw_request = False
-        self.texts: dict[str, str] = {}
-        self._depth = 0
-        self._field: str | None = None  # collecting this field's text
-        self._parts: list[str] = []
-
-    def parse(self, body: bytes) -> None:
-        parser = pyexpat.ParserCreate(namespace_separator="}")
-        parser.buffer_text = True  # one call per run of text, not one per line
-        parser.StartDoctypeDeclHandler = self._refuse_dtd
-        parser.EntityDeclHandler = self._refuse_entity
-        parser.ExternalEntityRefHandler = self._refuse_reference
-        parser.StartElementHandler = self._start
-        parser.EndElementHandler = self._end
-        parser.CharacterDataHandler = self._data
-        parser.Parse(body, True)
-
-    def _refuse_dtd(self, *_: object) -> None:
-        raise UnsafeXML("the request has a DTD, which Autodiscover requests never have")
-
-    def _refuse_entity(self, *_: object) -> None:
-        raise UnsafeXML("the request declares an entity")
-
-    def _refuse_reference(self, *_: object) -> int:
-        raise UnsafeXML("the request refers to an external entity")
-
-    def _start(self, tag: str, _attributes: object) -> None:
-        self._depth += 1
-        if self._depth == 1:
-            self.root, self.ns = tag, _ROOTS.get(tag)
-        elif self._depth == 2:
-            self.request = not self.saw_request and tag == f"{self.ns}}}Request"
-            self.saw_request = self.saw_request or self.request
-        elif self._depth == 3 and self.request and self.ns is not None:
-            name = tag.removeprefix(self.ns + "}")
-            if name in _FIELDS and name not in self.texts and tag != name:
-                self._field, self._parts = name, []
-        elif self._field is not None:  # a child element ends the field's text
-            self.texts[self._field] = "".join(self._parts)
-            self._field = None
-
-    def _end(self, _tag: str) -> None:
-        if self._depth == 3 and self._field is not None:
-            self.texts[self._field] = "".join(self._parts)
-            self._field = None
-        if self._depth == 2:
-            self.request = False
-        self._depth -= 1
-
-    def _data(self, text: str) -> None:
-        if self._field is not None:
-            self._parts.append(text)
+def _text(parent: Element, tag: str) -> str | None:
+    """The text of ``parent``'s first ``tag`` child up to its own first child element,
+    "" when it has none; None without such a child."""
+    found = parent.find(tag)
+    return None if found is None else (found.text or "")
 
 
 def parse_request(body: bytes) -> AutodiscoverRequest:
     """Parse an Autodiscover POX request; raise an :class:`AutodiscoverError` subclass."""
     if len(body) > MAX_REQUEST_BYTES:
         raise RequestTooLarge(f"the request is larger than {MAX_REQUEST_BYTES} bytes")
-    fields = _Fields()
-    try:
-        fields.parse(body)
-    except UnsafeXML:
-        raise
-    except (pyexpat.ExpatError, ValueError, LookupError) as exc:  # LookupError: encoding
-        raise NotXML(f"the request is not well-formed XML: {exc}") from exc
-    ns = fields.ns
+    root = _read(body)
+    ns = _ROOTS.get(root.tag)
     if ns is None:
-        tag = fields.root or ""
-        shown = "{" + tag if "}" in tag else tag  # as ElementTree writes a namespaced tag
-        raise WrongDocument(f"the root element is {shown[:200]}, not an Autodiscover request")
-    if not fields.saw_request:
+        raise WrongDocument(f"the root element is {root.tag[:200]}, not an Autodiscover request")
+    request = root.find(f"{{{ns}}}Request")
+    if request is None:
         raise WrongDocument("the Autodiscover element has no Request")
     default = OUTLOOK_NS if ns == REQUEST_NS else MOBILESYNC_NS
-    schema = fields.texts.get("AcceptableResponseSchema", default).strip()
-    text = fields.texts.get("EMailAddress", "").strip()
+    asked = _text(request, f"{{{ns}}}AcceptableResponseSchema")
+    schema = (default if asked is None else asked).strip()  # present but empty: refused
+    text = (_text(request, f"{{{ns}}}EMailAddress") or "").strip()
     if schema == MOBILESYNC_NS:
         raise MobileSyncRequested("this service offers no Exchange ActiveSync", schema)
     if schema != OUTLOOK_NS:

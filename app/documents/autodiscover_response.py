@@ -9,8 +9,10 @@ MS-OXDSCLI §2.2.4.1.1.3.1 (the ``ERROR_*`` values of
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import xml.etree.ElementTree as ET
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
 
@@ -40,65 +42,66 @@ def _serialise(root: ET.Element) -> bytes:
     return body + b"\n"
 
 
-_RESPONSE_HEAD = (
-    "<?xml version='1.0' encoding='utf-8'?>\n"
-    f'<Autodiscover xmlns="{RESPONSE_NS}">\n'
-    f'  <Response xmlns="{OUTLOOK_NS}">\n'
-    "    <Account>\n"
-    "      <AccountType>email</AccountType>\n"
-    "      <Action>settings</Action>\n"
-)
-_RESPONSE_TAIL = "    </Account>\n  </Response>\n</Autodiscover>\n"
-_PROTOCOL = (
-    "      <Protocol>\n"
-    "        <Type>{type}</Type>\n"
-    "        <Server>{server}</Server>\n"
-    "        <Port>{port}</Port>\n"
-    "        <LoginName>{login}</LoginName>\n"
-    "        <DomainRequired>off</DomainRequired>\n"
-    "        <SPA>off</SPA>\n"
-    "        <SSL>{ssl}</SSL>\n"
-    "        <Encryption>{encryption}</Encryption>\n"
-    "        <AuthRequired>{auth}</AuthRequired>\n"
-    "      </Protocol>\n"
-)
-
-
-_PROTOCOL_HEAD, _PROTOCOL_TAIL = _PROTOCOL.split("{login}")
+def _settings_tree(config: AccountConfig, login: Callable[[str], str]) -> ET.Element:
+    """The settings response as a tree: one ``Protocol`` per endpoint, IMAP, POP3, then
+    SMTP. Outlook uses the first ``Protocol`` of each ``Type``, so within a type the
+    config's order of preference is kept. ``login`` gives each endpoint's LoginName
+    text from its username template."""
+    root = ET.Element("Autodiscover", xmlns=RESPONSE_NS)
+    account = ET.SubElement(ET.SubElement(root, "Response", xmlns=OUTLOOK_NS), "Account")
+    _text(account, "AccountType", "email")
+    _text(account, "Action", "settings")
+    for protocol in (Protocol.IMAP, Protocol.POP3, Protocol.SMTP):
+        for endpoint in config.by_protocol(protocol):
+            element = ET.SubElement(account, "Protocol")
+            _text(element, "Type", PROTOCOL_TYPE[endpoint.protocol])
+            _text(element, "Server", endpoint.host)
+            _text(element, "Port", str(endpoint.port))
+            _text(element, "LoginName", login(endpoint.username))
+            _text(element, "DomainRequired", "off")
+            _text(element, "SPA", "off")
+            _text(element, "SSL", "off" if endpoint.security is Security.NONE else "on")
+            _text(element, "Encryption", ENCRYPTION[endpoint.security])
+            _text(element, "AuthRequired", "off" if endpoint.auth == (AuthMethod.NONE,) else "on")
+    return root
 
 
 @dataclass(frozen=True)
 class ResponseTemplate:
-    """The Outlook settings response of one config, its login names left to fill in.
+    """The Outlook settings response of one config, serialised once, its login names
+    left to fill in per request.
 
-    ``parts`` alternates text and username templates: text at even indexes.
+    The document is built and serialised by ElementTree with a marker as each
+    LoginName's text, then cut at the markers: ``parts`` alternates serialised XML
+    (even indexes) and the username template whose filled value goes between (odd
+    indexes). :meth:`render` joins them with each value escaped by the standard
+    library's ``xml.sax.saxutils.escape`` (the values are element text, never an
+    attribute), the escaping ElementTree itself applies to text: the bytes are those
+    ElementTree would write for the filled tree.
     """
 
     parts: tuple[str, ...]
 
     @classmethod
     def of(cls, config: AccountConfig) -> ResponseTemplate:
-        """One ``Protocol`` per endpoint, IMAP, POP3, then SMTP. Outlook uses the first
-        ``Protocol`` of each ``Type``, so within a type the config's order of
-        preference is kept."""
-        parts = [_RESPONSE_HEAD]
-        for protocol in (Protocol.IMAP, Protocol.POP3, Protocol.SMTP):
-            for endpoint in config.by_protocol(protocol):
-                fields = {
-                    "type": PROTOCOL_TYPE[endpoint.protocol],
-                    "server": xml_escape(endpoint.host),
-                    "port": endpoint.port,
-                    "ssl": "off" if endpoint.security is Security.NONE else "on",
-                    "encryption": ENCRYPTION[endpoint.security],
-                    "auth": "off" if endpoint.auth == (AuthMethod.NONE,) else "on",
-                }
-                parts[-1] += _PROTOCOL_HEAD.format(**fields)
-                parts += [endpoint.username, _PROTOCOL_TAIL.format(**fields)]
-        parts[-1] += _RESPONSE_TAIL
+        """Serialise the response of ``config`` once (see :func:`_settings_tree`)."""
+        marker = f"mailsetup-login-{secrets.token_hex(16)}"  # nothing else can hold it
+        templates: list[str] = []
+
+        def login(template: str) -> str:
+            templates.append(template)
+            return marker
+
+        pieces = _serialise(_settings_tree(config, login)).decode().split(marker)
+        if len(pieces) != len(templates) + 1:  # pragma: no cover - a marker got escaped
+            raise RuntimeError("the login name markers did not survive serialisation")
+        parts = [pieces[0]]
+        for template, piece in zip(templates, pieces[1:], strict=True):
+            parts += [template, piece]
         return cls(tuple(parts))
 
     def render(self, address: EmailAddress) -> bytes:
-        """The response for ``address``: the same bytes ElementTree would write."""
+        """The response for ``address``: each login name filled and escaped."""
         parts = list(self.parts)
         filled: dict[str, str] = {}  # the endpoints mostly share one username template
         for i in range(1, len(parts), 2):
