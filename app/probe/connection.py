@@ -28,6 +28,11 @@ TLS_SNIFF_AFTER = 1.5  # seconds of silence before a TLS handshake is tried besi
 _CLOSE_TIMEOUT = 2.0
 
 
+def unread(reader: asyncio.StreamReader) -> int:
+    """Bytes the server sent that nobody has read yet (CPython keeps them in ``_buffer``)."""
+    return len(getattr(reader, "_buffer", b""))
+
+
 class Connection(StepRecorder):
     """A connection to ``host:port`` through the guard, opened again as often as needed."""
 
@@ -68,7 +73,7 @@ class Connection(StepRecorder):
     def _timeout_reason(self) -> Reason:
         if self._streams is None:
             return Reason.DNS_TIMEOUT if self.resolved is None else Reason.CONNECT_TIMEOUT
-        pending = len(getattr(self._streams[0], "_buffer", b""))  # CPython's unread data
+        pending = unread(self._streams[0])
         return Reason.SLOW if self._heard or pending else Reason.SILENT
 
     # -- connection --------------------------------------------------------------------------
@@ -128,7 +133,7 @@ class Connection(StepRecorder):
         counted (RFC 3207 section 4.2, RFC 2595 section 3.1: STARTTLS injection).
         """
         reader, writer = self._io()
-        pending = len(getattr(reader, "_buffer", b""))  # CPython keeps unread data here
+        pending = unread(reader)
         if pending:
             junk = await reader.readexactly(pending)
             self.discarded += pending
@@ -177,7 +182,7 @@ class Connection(StepRecorder):
         which reads what has arrived)."""
         reader, _writer = self._io()
         await asyncio.sleep(0)
-        return bool(getattr(reader, "_buffer", b""))  # CPython's unread data
+        return unread(reader) > 0
 
     def local_address_literal(self) -> str:
         """This end's address as an SMTP address literal, for EHLO (RFC 5321 section 4.1.3)."""

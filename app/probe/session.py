@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from app.errors import ProbeConnectError, ProbeTLSError, ProtocolViolation, UnsafeCommand
 from app.probe import wire
-from app.probe.connection import DEFAULT_STEP_TIMEOUT, TLS_SNIFF_AFTER, Connection
+from app.probe.connection import DEFAULT_STEP_TIMEOUT, TLS_SNIFF_AFTER, Connection, unread
 from app.probe.report import Direction, Reason
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class LineSession(Connection):
         line = asyncio.ensure_future(reader.readuntil(b"\n"))
         try:
             await asyncio.wait({line}, timeout=self.sniff_after)
-            silent = not line.done() and not getattr(reader, "_buffer", b"")
+            silent = not line.done() and not unread(reader)
             if silent and self.sniffed_tls is None:
                 sniff = asyncio.ensure_future(self._tls_beside())
                 try:
