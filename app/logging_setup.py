@@ -24,10 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import sys
 import time
 import traceback
 from contextvars import ContextVar
+from json.encoder import encode_basestring as _quote  # the encoder's own, in C
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -136,17 +138,24 @@ class JsonFormatter(logging.Formatter):
         request: str,
         extras: dict[str, Any],
     ) -> str:
-        """The JSON line of one record, from its parts; text values escaped."""
-        entry: dict[str, Any] = {
-            "time": self._time(created),
-            "level": levelname.lower(),
-            "logger": name,
-            "message": escape_controls(message),
-            "request_id": request,
-        }
-        for key, value in extras.items():
-            entry[key] = escape_controls(value) if isinstance(value, str) else value
-        return self._encoder.encode(entry)
+        """The JSON line of one record, from its parts; text values escaped. Written
+        a value at a time: the same text as encoding the whole object, in less time
+        (every request writes one)."""
+        head = (
+            f'{{"time": "{self._time(created)}", "level": {_quote(levelname.lower())}, '
+            f'"logger": {_quote(name)}, "message": {_quote(escape_controls(message))}, '
+            f'"request_id": {_quote(request)}'
+        )
+        fields = "".join(f", {_quote(key)}: {self._value(value)}" for key, value in extras.items())
+        return head + fields + "}"
+
+    def _value(self, value: Any) -> str:
+        kind = type(value)
+        if kind is str:
+            return _quote(escape_controls(value))
+        if kind is int or (kind is float and math.isfinite(value)):
+            return repr(value)  # as the encoder writes them
+        return self._encoder.encode(value)
 
 
 class StderrHandler(logging.StreamHandler[TextIO]):

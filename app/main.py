@@ -7,6 +7,7 @@ import math
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.resources import files
+from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
@@ -25,9 +26,8 @@ from app.paths import DATA_DIR, STATIC_DIR
 from app.providers.db import ProviderDB
 from app.ratelimit import RateLimited, RateLimiter
 from app.settings import Settings, check_settings, get_settings
-from app.web.http import throttle
+from app.web.http import lean, throttle
 from app.web.http.edge import Edge
-from app.web.http.hotpath import HotRoutes, hot_table
 from app.web.http.security import (
     CsrfRejected,
     CsrfSigner,
@@ -52,8 +52,8 @@ from app.web.routes.clientconfig import load_signer
 
 log = logging.getLogger(__name__)
 
-# Answered by app.web.http.hotpath, before FastAPI's router: what mail clients ask most.
-HOT_ENDPOINTS = (wellknown.autoconfig, clientconfig.autodiscover)
+# What mail clients ask most: plain routes first in the router (app.web.http.lean).
+LEAN_ROUTES = (*wellknown.LEAN_ROUTES, *clientconfig.LEAN_ROUTES)
 
 DOCS_ASSETS = "/_docs"
 LEASE_MARGIN = 10.0  # seconds a login lease outlives twice the probe deadline
@@ -143,8 +143,7 @@ async def _open_state(settings: Settings, db: ProviderDB) -> AsyncIterator[AppSt
 class Service(FastAPI):
     """The FastAPI app behind the edge (:mod:`app.web.http.edge`): every HTTP request passes
     the edge first, and FastAPI's own layers after it, so that a 500 from FastAPI's
-    error handler gets the security headers and request id too. The hot routes
-    (:mod:`app.web.http.hotpath`) are answered between the two."""
+    error handler gets the security headers and request id too."""
 
     edge: ASGIApp | None = None
 
@@ -159,14 +158,16 @@ class Service(FastAPI):
         """FastAPI itself, for the edge to call."""
         await super().__call__(scope, receive, send)
 
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's OpenAPI document, with the lean routes' operations."""
+        if self.openapi_schema is None:
+            self.openapi_schema = lean.document(super().openapi(), self.routes)
+        return self.openapi_schema
 
-def create_app(
-    settings: Settings | None = None, *, db: ProviderDB | None = None, hot_routes: bool = True
-) -> Service:
+
+def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None) -> Service:
     """Build the app. The provider database loads once, when the app starts,
     unless an already loaded ``db`` is given (tests and benchmarks share one).
-    ``hot_routes=False`` sends the hot routes through FastAPI's router too (tests
-    compare the two).
     """
     settings = settings or get_settings()
     check_settings(settings)
@@ -191,10 +192,16 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # The service reports through its own metrics and logs; left on, FastAPI's
+        # OpenTelemetry hooks would look for a configured provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(RateLimited, throttle.rate_limited)
     app.add_exception_handler(CsrfRejected, throttle.csrf_rejected)
+    # First in the router, which tries its routes in order: one pattern match each,
+    # before the included routers, each of which matches its own routes twice over.
+    app.router.routes[0:0] = LEAN_ROUTES
     _mount_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(wellknown.router)
@@ -207,9 +214,5 @@ def create_app(
     app.include_router(language.router)
     app.include_router(learn.router)
     app.include_router(pages.router)
-    inner: ASGIApp = app.behind_edge
-    if hot_routes:
-        hot = hot_table([*wellknown.router.routes, *clientconfig.router.routes], HOT_ENDPOINTS)
-        inner = HotRoutes(inner, table=hot, handlers=app.exception_handlers)
-    app.edge = Edge(inner, settings)
+    app.edge = Edge(app.behind_edge, settings)
     return app

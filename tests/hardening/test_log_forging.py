@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from app.logging_setup import JsonFormatter, SafeTextFormatter, safe_traceback
+from app.untrusted import escape_controls
 from tests.probe.fakes import Peer, scripted_server
 from tests.realservers import PROBE_LOOPBACK_ENV, serve_app
 
@@ -146,3 +147,38 @@ def test_safe_traceback_keeps_file_lines_and_escapes_messages() -> None:
     assert "ValueError: one\\r\\ntwo" in text
     assert "RuntimeError: outer one\\r\\ntwo" in text
     assert sys.version_info >= (3, 11)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        'quote " backslash \\ tab \t newline \n',
+        "中文 \u2028 \u202e \x7f \x85",
+        0,
+        -7,
+        0.1,
+        1e300,
+        float("nan"),
+        float("inf"),
+        True,
+        None,
+        ["a", 1],
+        {"k": "v"},
+        Path("/tmp/x"),
+    ],
+)
+def test_a_json_line_is_what_the_json_encoder_writes(value: object) -> None:
+    """The JSON line is written a value at a time: the text is exactly the encoder's,
+    text values escaped first."""
+    formatter = JsonFormatter()
+    line = formatter.line(1.5, "INFO", "app.access", "m\u2028", "rid", {"field": value})
+    expected = {
+        "time": "1970-01-01T00:00:01.500000+00:00",
+        "level": "info",
+        "logger": "app.access",
+        "message": escape_controls("m\u2028"),
+        "request_id": "rid",
+        "field": escape_controls(value) if isinstance(value, str) else value,
+    }
+    assert line == json.JSONEncoder(ensure_ascii=False, default=str).encode(expected)

@@ -20,7 +20,7 @@ from app.models import AccountConfig, Source
 from app.providers.db import ProviderDB
 from app.ratelimit import RateLimiter
 from app.settings import Settings
-from app.web.http.hotpath import PreparedResponse
+from app.web.http.lean import PreparedResponse
 from app.web.http.security import CsrfSigner
 
 # Autoconfig documents are the same for an hour; Host may name the domain (no address).

@@ -25,7 +25,7 @@ from app.errors import InvalidAddress
 from app.models import AccountConfig, EmailAddress, Status
 from app.settings import Settings
 from app.web.http.deps import DiscovererDep, SettingsDep, StateDep, state_of
-from app.web.http.hotpath import PreparedResponse
+from app.web.http.lean import LeanRoute, PreparedResponse
 from app.web.http.templating import current_lang, translations
 from app.web.http.throttle import DiscoveryLimit, limit_discovery
 
@@ -64,10 +64,9 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
     return body
 
 
-@router.post("/autodiscover/autodiscover.xml", response_class=Response)
 async def autodiscover(request: Request) -> Response:
     """Outlook's POX Autodiscover (the path matches in any letter case)."""
-    state = state_of(request)  # a hot route (app.web.http.hotpath): no FastAPI dependencies
+    state = state_of(request)  # a lean route (app.web.http.lean): no FastAPI dependencies
     await limit_discovery(request, state)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in XML_TYPES:
@@ -88,6 +87,17 @@ async def autodiscover(request: Request) -> Response:
         message = f"No mail settings are known for {parsed.address.domain}."
         return _xml(ad.render_error(ad.ERROR_ADDRESS_NOT_FOUND, message))
     return _xml(state.autodiscover(config).render(parsed.address))
+
+
+# For the app's own router, ahead of the included routers (see app.main).
+LEAN_ROUTES = [
+    LeanRoute(
+        "/autodiscover/autodiscover.xml",
+        autodiscover,
+        methods=["POST"],
+        operation={"tags": ["client configuration"]},
+    )
+]
 
 
 def _v2(protocol: str | None, settings: Settings) -> JSONResponse:

@@ -2,6 +2,9 @@
 
 Without ``emailaddress`` (K-9 and KMail often send none) the domain comes from
 the ``Host`` header: ``autoconfig.example.com:8443`` means ``example.com``.
+An unknown or retired domain gets a plain-text 404. A bad address, Host or domain,
+or a parameter over its length, gets a 422 shaped as the API's: JSON with a
+``detail``, through the app's exception handlers.
 """
 
 from __future__ import annotations
@@ -9,26 +12,33 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 
 from app.errors import InvalidAddress, UnknownDomain
 from app.hostnames import normalize_domain
 from app.models import Status
 from app.web.http.deps import StateDep, state_of
+from app.web.http.lean import LeanRoute
 from app.web.http.state import AUTOCONFIG_HEADERS, AppState
 
 router = APIRouter(tags=["autoconfig"])
 
 MAX_ADDRESS = 320
 MAX_IF_NONE_MATCH = 1024
+_NO_ADDRESS = "give ?emailaddress=someone@example.com"
 
 
 def _domain_from_host(host: str) -> str:
+    """The domain a Host header names, for a request without an address."""
     if host.startswith("["):
-        raise InvalidAddress("the Host header is an IP address, not a mail domain")
+        raise InvalidAddress(f"{_NO_ADDRESS}; the Host header is an IP address, not a mail domain")
     name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    name = normalize_domain(name)
+    try:
+        name = normalize_domain(name)
+    except InvalidAddress as exc:
+        raise InvalidAddress(f"{_NO_ADDRESS}; the Host header names no mail domain: {exc}") from exc
     return name.removeprefix("autoconfig.")
 
 
@@ -53,12 +63,26 @@ def _autoconfig(state: AppState, domain: str, if_none_match: str | None) -> Resp
     return doc.response()
 
 
-def _bad_request(exc: InvalidAddress) -> Response:
-    return PlainTextResponse(f"{exc}\n", status_code=400)
+# A bad address or domain is a 422 with a JSON "detail", as in the API (app.web.routes.api).
+def _unprocessable(exc: InvalidAddress) -> HTTPException:
+    return HTTPException(422, str(exc))
 
 
-# The hottest route reads its two parameters itself: FastAPI's parameter solving cost
-# more than the rest of the request. They are documented here instead.
+def _too_long(where: str, name: str, limit: int) -> RequestValidationError:
+    """The 422 FastAPI gives a parameter over its ``max_length`` (as ``/v1.1/{domain}``
+    does for If-None-Match), for a parameter the route reads itself."""
+    error = {
+        "type": "string_too_long",
+        "loc": (where, name),
+        "msg": f"String should have at most {limit} characters",
+        "ctx": {"max_length": limit},
+    }
+    return RequestValidationError([error])
+
+
+# The autoconfig route is lean (app.web.http.lean): it reads its two parameters itself,
+# since FastAPI's parameter solving cost more than the rest of the request. They are
+# documented here instead.
 _PARAMETERS = [
     {
         "name": "emailaddress",
@@ -88,30 +112,30 @@ def _query_value(query: bytes, name: str) -> str | None:
     return found
 
 
-@router.get(
-    "/mail/config-v1.1.xml", response_class=Response, openapi_extra={"parameters": _PARAMETERS}
-)
-@router.get(
-    "/.well-known/autoconfig/mail/config-v1.1.xml",
-    response_class=Response,
-    openapi_extra={"parameters": _PARAMETERS},
-)
 async def autoconfig(request: Request) -> Response:
     """Autoconfig for the address's domain, or for the Host header's domain."""
     emailaddress = _query_value(request.scope["query_string"], "emailaddress")
+    if emailaddress and len(emailaddress) > MAX_ADDRESS:
+        raise _too_long("query", "emailaddress", MAX_ADDRESS)
     if_none_match = request.headers.get("if-none-match")
-    if (emailaddress and len(emailaddress) > MAX_ADDRESS) or (
-        if_none_match and len(if_none_match) > MAX_IF_NONE_MATCH
-    ):
-        return PlainTextResponse("A parameter is too long.\n", status_code=422)
+    if if_none_match and len(if_none_match) > MAX_IF_NONE_MATCH:
+        raise _too_long("header", "if-none-match", MAX_IF_NONE_MATCH)
     try:
         if emailaddress and "@" in emailaddress:
             domain = normalize_domain(emailaddress.rpartition("@")[2])
         else:
             domain = _domain_from_host(request.headers.get("host", ""))
     except InvalidAddress as exc:
-        return _bad_request(exc)
+        raise _unprocessable(exc) from exc
     return _autoconfig(state_of(request), domain, if_none_match)
+
+
+_OPERATION = {"tags": ["autoconfig"], "parameters": _PARAMETERS}
+# For the app's own router, ahead of the included routers (see app.main).
+LEAN_ROUTES = [
+    LeanRoute(path, autoconfig, methods=["GET"], operation=_OPERATION)
+    for path in ("/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml")
+]
 
 
 @router.get("/v1.1/{domain}", response_class=Response)
@@ -124,5 +148,5 @@ async def ispdb(
     try:
         name = normalize_domain(domain)
     except InvalidAddress as exc:
-        return _bad_request(exc)
+        raise _unprocessable(exc) from exc
     return _autoconfig(state, name, if_none_match)

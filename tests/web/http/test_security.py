@@ -11,9 +11,14 @@ import httpx
 import pytest
 
 from app import metrics
+from app.main import create_app
+from app.providers.db import ProviderDB
+from app.settings import Settings
 from app.web.http.security import CSP, CsrfSigner
+from app.web.http.state import AppState
 from tests.hardening.conftest import MakeClient
 from tests.hardening.forms import csrf_token, post_form
+from tests.web.routes.test_clientconfig import XML, request
 
 PAGES = [
     "/",
@@ -84,6 +89,58 @@ async def test_every_response_has_the_headers(
     r = await client.request(method, path)
     assert_common(r)
     assert r.headers["content-security-policy"] == CSP
+
+
+SECURITY_HEADERS = (
+    "content-security-policy",
+    "cross-origin-opener-policy",
+    "referrer-policy",
+    "strict-transport-security",
+    "x-content-type-options",
+    "x-frame-options",
+)
+# A route of each kind, and what to break so that its endpoint raises.
+CRASHES = [
+    ("GET", "/mail/config-v1.1.xml?emailaddress=a@qq.com", None, AppState, "autoconfig"),
+    ("POST", "/autodiscover/autodiscover.xml", request("a@qq.com"), AppState, "autodiscover"),
+    ("GET", "/api/v1/providers/qq.com", None, ProviderDB, "get"),
+    ("GET", "/providers/qq.com", None, ProviderDB, "get"),  # a page
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "owner", "name"), CRASHES)
+async def test_a_crash_is_a_500_with_the_headers_of_a_200(
+    settings: Settings,
+    db: ProviderDB,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    path: str,
+    body: bytes | None,
+    owner: type,
+    name: str,
+) -> None:
+    """Through create_app's own wiring: an endpoint that raises gets the server's 500 with
+    the security headers and the request id, on the lean routes as on every other."""
+    app = create_app(settings, db=db)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    headers = {**(XML if body else {}), "X-Request-ID": "crash-test"}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="https://mailsetup.test") as c,
+    ):
+        fine = await c.request(method, path, content=body, headers=headers)
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(owner, name, broken)
+        crashed = await c.request(method, path, content=body, headers=headers)
+    assert (fine.status_code, crashed.status_code) == (200, 500)
+    assert crashed.text == "Internal Server Error"
+    ours = {h: fine.headers[h] for h in SECURITY_HEADERS}
+    assert {h: crashed.headers.get(h) for h in SECURITY_HEADERS} == ours
+    assert ours["content-security-policy"] == CSP
+    assert crashed.headers["x-request-id"] == fine.headers["x-request-id"] == "crash-test"
 
 
 def _hashes(html: str, tag: str) -> list[str]:

@@ -92,13 +92,74 @@ async def test_routes_and_host_fallback(client: httpx.AsyncClient, path: str, ho
     assert _servers(r.content) == QQ_EXPECTED
 
 
-@pytest.mark.parametrize(
-    "host", ["localhost:8000", "[::1]:8000", "127.0.0.1", "autoconfig.nope.example"]
-)
+@pytest.mark.parametrize("host", ["127.0.0.1", "autoconfig.nope.example"])
 async def test_host_without_a_known_domain(client: httpx.AsyncClient, host: str) -> None:
     r = await client.get("/mail/config-v1.1.xml", headers={"Host": host})
-    assert r.status_code in (400, 404)
+    assert r.status_code == 404
     assert r.headers["content-type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize(
+    ("host", "why"),
+    [
+        ("localhost:8000", "names no mail domain: 'localhost' is not a full domain name"),
+        ("[::1]:8000", "the Host header is an IP address"),
+    ],
+)
+async def test_host_that_names_no_domain(client: httpx.AsyncClient, host: str, why: str) -> None:
+    r = await client.get("/mail/config-v1.1.xml", headers={"Host": host})
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert detail.startswith("give ?emailaddress=someone@example.com; ")
+    assert why in detail
+
+
+LONG_ADDRESS = "a" * 400 + "@qq.com"
+LONG_TAG = {"If-None-Match": '"' + "x" * 1100 + '"'}
+AUTOCONFIG = ("/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml")
+
+
+async def test_the_autoconfig_routes_answer_a_422_as_the_api_does(
+    client: httpx.AsyncClient,
+) -> None:
+    """Every 422 of the three autoconfig routes is JSON with a ``detail``, from the app's
+    exception handlers: a parameter over its length as FastAPI's validation answers it,
+    a bad address or domain as the API's lookup answers a bad address."""
+    too_long = await client.get("/api/v1/lookup", params={"email": LONG_ADDRESS})
+    bad = await client.get("/api/v1/lookup", params={"email": "a@bad..name"})
+    cases = [
+        *[(p, {"emailaddress": LONG_ADDRESS}, too_long) for p in AUTOCONFIG],
+        *[(p, {"emailaddress": "a@bad..name"}, bad) for p in AUTOCONFIG],
+        ("/v1.1/bad..name", {}, bad),
+    ]
+    for path, params, api in cases:
+        r = await client.get(path, params=params)
+        assert (r.status_code, r.headers["content-type"]) == (422, "application/json"), r.text
+        assert r.headers.get("cache-control") == api.headers.get("cache-control")
+        if isinstance(api.json()["detail"], list):  # the parameter's name differs
+            [error] = r.json()["detail"]
+            assert error == {
+                "loc": ["query", "emailaddress"],
+                "msg": "String should have at most 320 characters",
+                "type": "string_too_long",
+            }
+            assert api.json()["detail"][0] == {**error, "loc": ["query", "email"]}
+        else:
+            assert r.json() == api.json()
+            assert r.json()["detail"] == "'bad..name' is not a valid domain name: Empty Label"
+    # A header over its length: FastAPI's own answer on /v1.1/{domain}, the same on the others.
+    answers = [
+        await client.get(p, headers=LONG_TAG)
+        for p in ("/v1.1/qq.com", *(p + "?emailaddress=a@qq.com" for p in AUTOCONFIG))
+    ]
+    assert {(r.status_code, r.headers["cache-control"], r.content) for r in answers} == {
+        (
+            422,
+            "no-store",
+            b'{"detail":[{"loc":["header","if-none-match"],'
+            b'"msg":"String should have at most 1024 characters","type":"string_too_long"}]}',
+        )
+    }
 
 
 async def test_etag_and_304(client: httpx.AsyncClient) -> None:
