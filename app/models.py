@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
 from app.errors import InvalidAddress
 from app.hostnames import normalize_domain, to_unicode
+from app.i18n import locale_of
 from app.untrusted import has_control, is_utf8
 
 LANGS = ("en", "zh-Hans", "zh-Hant")
@@ -111,11 +112,10 @@ class Localized(BaseModel):
 
     def get(self, lang: str) -> str:
         """The text in ``lang`` (a BCP 47 tag), falling back to English."""
-        key = lang.lower()
-        if key.startswith("zh"):
-            traditional = any(t in key for t in ("hant", "-tw", "-hk", "-mo"))
-            return self.zh_hant if traditional else self.zh_hans
-        return self.en
+        locale = locale_of(lang)
+        if locale is None:
+            return self.en
+        return self.zh_hant if locale == "zh_Hant" else self.zh_hans
 
 
 PLACEHOLDERS = ("%EMAILADDRESS%", "%EMAILLOCALPART%", "%EMAILDOMAIN%")

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 
 from app.models import Step
 from app.probe.account import Account, AccountFacts
-from app.probe.catalogue import CATALOGUE, FOLLOW_STEPS, LOGIN_WORKED, SOME_PROVIDER, pick
+from app.probe.catalogue import (
+    CATALOGUE,
+    FOLLOW_STEPS,
+    LOGIN_WORKED,
+    SOME_PROVIDER,
+    STEP_WITH_PATH,
+    translate,
+)
 from app.probe.report import AuthStatus, Code, Finding, ProbeResult, TLSInfo
 from app.probe.tls import CERT_NOT_YET_VALID
 
@@ -52,16 +59,16 @@ def word(
     quote: Callable[[str], str],
 ) -> Finding:
     entry = CATALOGUE[hit.code]
-    provider = facts.name.get(lang) if facts.name else pick(lang, *SOME_PROVIDER)
+    provider = facts.name.get(lang) if facts.name else translate(lang, SOME_PROVIDER)
     values = _Values(_values(result), provider=provider, step=hit.step)
     reply = quote(hit.reply or hit.detail)
     values["reply"] = reply if len(reply) <= _REPLY_QUOTED else reply[:_REPLY_QUOTED] + "…"
     if result.auth.status is AuthStatus.OK:
-        values["login"] = pick(lang, *LOGIN_WORKED)
+        values["login"] = translate(lang, LOGIN_WORKED)
     fix = entry.fix_in(lang).format_map(values)
     if entry.provider_steps and facts.steps:
         lines = [fix] if entry.keep_fix else []
-        lines.append(pick(lang, *FOLLOW_STEPS).format_map(values))
+        lines.append(translate(lang, FOLLOW_STEPS).format_map(values))
         lines += [f"{n}. {_step_text(step, lang)}" for n, step in enumerate(facts.steps, 1)]
         fix = "\n".join(lines)
     return Finding(
@@ -76,8 +83,7 @@ def word(
 def _step_text(step: Step, lang: str) -> str:
     text = step.text.get(lang)
     if step.path is not None:
-        path = step.path.get(lang)
-        text += pick(lang, f" ({path})", f"（{path}）")
+        text = translate(lang, STEP_WITH_PATH).format(text=text, path=step.path.get(lang))
     return text + (f" {step.url}" if step.url else "")
 
 

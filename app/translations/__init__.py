@@ -1,4 +1,5 @@
-"""The UI's gettext catalogs, compiled from their ``.po`` files in memory.
+"""The gettext catalogs of the UI and of the tester's findings, compiled from their
+``.po`` files in memory.
 
 Layout: ``<locale>/LC_MESSAGES/messages.po`` with Babel locale names
 (``zh_Hans``, ``zh_Hant``). No ``.mo`` files are kept: :func:`load_catalog`
@@ -17,6 +18,7 @@ then translate every new or empty ``msgstr`` in both files; the tests in
 
 from __future__ import annotations
 
+import gettext
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -25,6 +27,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+
+from app.i18n import locale_of
 
 CATALOG_DIR = Path(__file__).resolve().parent
 DOMAIN = "messages"
@@ -48,3 +52,10 @@ def load_catalog(locale: str) -> Translations:
     write_mo(buffer, read_catalog(locale), use_fuzzy=False)
     buffer.seek(0)
     return Translations(fp=buffer, domain=DOMAIN)
+
+
+def translations_for(lang: str) -> gettext.NullTranslations:
+    """The compiled catalog for ``lang`` (see :func:`locale_of`); English is the
+    msgids themselves."""
+    locale = locale_of(lang)
+    return gettext.NullTranslations() if locale is None else load_catalog(locale)

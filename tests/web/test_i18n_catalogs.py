@@ -18,9 +18,11 @@ from app.web.http.i18n import translations
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ("zh_Hans", "zh_Hant")
 
-# Names and protocol terms that are the same in Chinese.
+# Names and protocol terms that are the same in Chinese, and a pattern that changes
+# only its brackets (full-width in Chinese).
 SAME_IN_CHINESE = {
     "SSL/TLS", "STARTTLS", "OAuth2", "NTLM", "Kerberos / GSSAPI", "Thunderbird", "Foxmail", "API",
+    "{text} ({path})",
 }  # fmt: skip
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Characters that exist in only one of the two scripts (a sample of common ones).

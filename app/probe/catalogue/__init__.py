@@ -1,16 +1,16 @@
 """The finding catalogue: for every :class:`~app.probe.report.Code`, its severity and
-its message and fix in English (marked with ``N_`` for extraction), 简体中文 and 繁體中文.
+its message and fix in English, marked with ``N_``. Their 简体中文 and 繁體中文 are in
+the gettext catalogs with the UI's (``app/translations``); :func:`translate` picks.
 
 Texts are ``str.format`` templates over the names in :data:`PLACEHOLDERS`; every
-language uses the same ones. Until the web layer moves them into Babel
-catalogs, :func:`pick` chooses between them.
+language uses the same ones.
 """
 
 from __future__ import annotations
 
 from app.i18n import N_
 from app.probe.catalogue.connection import CONNECTION
-from app.probe.catalogue.entry import Entry, pick
+from app.probe.catalogue.entry import Entry, translate
 from app.probe.catalogue.login import LOGIN
 from app.probe.catalogue.tls import TLS
 from app.probe.report import Code
@@ -23,14 +23,12 @@ PLACEHOLDERS = frozenset(
 )
 
 # The provider's name when no account is known, and the line before its own steps.
-SOME_PROVIDER = (N_("Your mail provider"), "你的邮箱服务商", "你的郵件服務商")
-FOLLOW_STEPS = (
-    N_("Do what {provider} asks, in this order:"),
-    "请按{provider}的要求依次操作：",
-    "請依{provider}的要求依序操作：",
-)
+SOME_PROVIDER = N_("Your mail provider")
+FOLLOW_STEPS = N_("Do what {provider} asks, in this order:")
 # Before a server's own failure, when the login itself worked ({login}).
-LOGIN_WORKED = (N_("The login works. "), "登录成功。", "登入成功。")
+LOGIN_WORKED = N_("The login works. ")
+# One of the provider's steps, with the menu path to follow.
+STEP_WITH_PATH = N_("{text} ({path})")
 
 
 __all__ = [
@@ -39,6 +37,7 @@ __all__ = [
     "LOGIN_WORKED",
     "PLACEHOLDERS",
     "SOME_PROVIDER",
+    "STEP_WITH_PATH",
     "Entry",
-    "pick",
+    "translate",
 ]

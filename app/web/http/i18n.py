@@ -24,7 +24,7 @@ from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.requests import cookie_parser
 from starlette.types import Scope
 
-from app.translations import load_catalog
+from app.translations import translations_for
 
 # The UI languages (BCP 47 tags, as in <html lang>), each named in its own language.
 LANGUAGES: dict[str, str] = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
@@ -40,9 +40,7 @@ current_lang: ContextVar[str] = ContextVar("current_lang", default=DEFAULT)
 
 def translations(lang: str) -> gettext.NullTranslations:
     """The message catalog for ``lang``; English (the msgids themselves) for ``en``."""
-    if lang == DEFAULT or lang not in BABEL_LOCALES:
-        return gettext.NullTranslations()
-    return load_catalog(BABEL_LOCALES[lang])
+    return translations_for(lang)
 
 
 @functools.lru_cache(maxsize=1024)
