@@ -1,22 +1,49 @@
 """The exception tree of mailsetup.
 
 Every error raised on purpose derives from :class:`MailsetupError`, and mixes in
-the builtin that callers would naturally catch::
+the builtin that callers would naturally catch. Classes defined outside this module
+name their module in parentheses::
 
     MailsetupError
-    ├── ConfigError(ValueError)        settings the service refuses to start with
-    ├── DataError                      data/ could not be loaded
-    │   └── ProviderFileError          one file: names the file, the field and the problem
-    ├── InvalidAddress(ValueError)     an email address or domain that cannot be used
-    ├── UnknownDomain(LookupError)     no provider knows the domain
-    └── ProbeError                     a live test could not complete a step
-        ├── GuardRefused(PermissionError)       the SSRF guard refused the target
-        ├── ProbeDNSError(OSError)              the name did not resolve
-        ├── ProbeConnectError(ConnectionError)  refused, reset or closed by the peer
-        ├── ProbeTimeout(TimeoutError)          a step or the whole probe ran out of time
-        ├── ProbeTLSError(OSError)              the TLS handshake failed
-        ├── ProtocolViolation(ValueError)       the peer broke the protocol or a size cap
-        └── UnsafeCommand(ValueError)           a command would carry CR, LF or NUL
+    ├── ConfigError(ValueError)         settings the service refuses to start with
+    ├── DataError                       data/ could not be loaded
+    │   └── ProviderFileError           one file: names the file, the field and the problem
+    ├── InvalidAddress(ValueError)      an email address or domain that cannot be used
+    ├── UnknownDomain(LookupError)      no provider knows the domain
+    │   └── NotDiscovered               discovery found nothing either (app.discovery.service)
+    ├── RateLimited                     a rate limit is reached: HTTP 429 (app.ratelimit)
+    ├── CsrfRejected(PermissionError)   a form post without a valid CSRF token
+    │                                   (app.web.http.security)
+    ├── FetchError                      discovery could not fetch a document (app.net.http)
+    ├── AutoconfigError(ValueError)     not a usable autoconfig file (app.discovery.autoconfig)
+    ├── WireError(ValueError)           a server line the protocol does not allow; becomes
+    │                                   ProtocolViolation (app.probe.wire.base)
+    ├── ProbeError                      a live test could not complete a step
+    │   ├── GuardRefused(PermissionError)       the SSRF guard refused the target
+    │   ├── ProbeDNSError(OSError)              the name did not resolve
+    │   ├── ProbeConnectError(ConnectionError)  refused, reset or closed by the peer
+    │   ├── ProbeTimeout(TimeoutError)          a step or the whole probe ran out of time
+    │   ├── ProbeTLSError(OSError)              the TLS handshake failed
+    │   ├── ProtocolViolation(ValueError)       the peer broke the protocol or a size cap
+    │   └── UnsafeCommand(ValueError)           a command would carry CR, LF or NUL
+    ├── SigningError(ValueError)        the certificate, key or chain cannot sign a profile
+    │                                   (app.documents.signing)
+    ├── ProfileUnavailable(ValueError)  the config cannot become a mail profile
+    │                                   (app.documents.mobileconfig)
+    ├── UnknownClient(LookupError)      no setup guide for this client id
+    │                                   (app.documents.instructions)
+    ├── GuideUnavailable(ValueError)    the config lacks a server a guide needs
+    │                                   (app.documents.instructions)
+    └── AutodiscoverError(ValueError)   an Outlook request that cannot be answered with settings
+        │                               (app.documents.autodiscover_request)
+        ├── RequestTooLarge    the body is over the size cap (app.documents.autodiscover_request)
+        ├── NotXML             the body is not well-formed XML (app.documents.autodiscover_request)
+        ├── UnsafeXML          a DTD or an external reference (app.documents.autodiscover_request)
+        ├── WrongDocument      not an Autodiscover request (app.documents.autodiscover_request)
+        ├── MissingAddress     no EMailAddress (app.documents.autodiscover_request)
+        ├── BadAddress         an unusable EMailAddress (app.documents.autodiscover_request)
+        └── UnsupportedSchema  a response schema not answered (app.documents.autodiscover_request)
+            └── MobileSyncRequested  an ActiveSync request (app.documents.autodiscover_request)
 
 Low-level errors are translated where they happen, naming host and port, and
 chained with ``from exc``.

@@ -6,11 +6,12 @@ import base64
 import re
 from dataclasses import dataclass
 
+from app.errors import MailsetupError
 from app.probe.report import REDACTED
 
 
-class WireError(ValueError):
-    """A line the protocol does not allow."""
+class WireError(MailsetupError, ValueError):
+    """A line the protocol does not allow; the session turns it into ProtocolViolation."""
 
 
 def decode(raw: bytes) -> str:
