@@ -184,7 +184,8 @@ class EmailAddress(BaseModel):
 
 
 class ServerEndpoint(BaseModel):
-    """One server a client talks to. ``username`` is a template with placeholders."""
+    """A server the service has decided a client should use (from the provider database or
+    discovery: ``source``), and what the tester connects to; ``username`` is a template."""
 
     model_config = _FROZEN
 

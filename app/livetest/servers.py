@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, fi
 from pydantic_core import PydanticCustomError
 
 from app.hostnames import is_hostname
-from app.models import Protocol, Security
+from app.models import Protocol, Security, ServerEndpoint
 from app.net.guard import parse_ip_literal
 from app.untrusted import CONTROL_MESSAGE, ENCODING_MESSAGE, has_control, is_utf8
 
@@ -42,7 +42,8 @@ CommandSecret = Annotated[SecretStr, AfterValidator(_secret)]
 
 
 class ServerSpec(BaseModel):
-    """A server to test instead of the looked-up ones."""
+    """A server a user asked to test instead of the looked-up ones, from the API, the form
+    or the command line: only where to connect."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -65,6 +66,12 @@ class ServerSpec(BaseModel):
         if parse_ip_literal(value) is None and not is_hostname(value):
             raise ValueError("must be a host name such as imap.example.com, or an IP address")
         return value
+
+    def to_endpoint(self) -> ServerEndpoint:
+        """This server as the tester takes it: the whole address as the login, a password."""
+        return ServerEndpoint(
+            protocol=self.protocol, host=self.host, port=self.port, security=self.security
+        )
 
     def label(self) -> str:
         """``protocol:host:port:security``, as :meth:`parse` reads it."""

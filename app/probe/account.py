@@ -26,17 +26,13 @@ class AccountFacts:
         """The auth methods of the matching server, else of the same protocol, else any."""
         if account is None:
             return cls(auth=frozenset(endpoint.auth))
-        if isinstance(account, ProviderRecord):
-            servers = [(s.protocol, s.host, s.port, s.auth) for s in account.servers]
-            quirks = frozenset(account.quirks)
-        else:
-            servers = [(e.protocol, e.host, e.port, e.auth) for e in account.endpoints]
-            quirks = frozenset(account.quirks)
+        servers = account.servers if isinstance(account, ProviderRecord) else account.endpoints
         key = (endpoint.protocol, endpoint.host, endpoint.port)
-        chosen = [a for p, h, port, a in servers if (p, h, port) == key]
-        chosen = chosen or [a for p, _h, _port, a in servers if p is endpoint.protocol]
-        chosen = chosen or [a for *_rest, a in servers] or [endpoint.auth]
+        chosen = [s.auth for s in servers if (s.protocol, s.host, s.port) == key]
+        chosen = chosen or [s.auth for s in servers if s.protocol is endpoint.protocol]
+        chosen = chosen or [s.auth for s in servers] or [endpoint.auth]
         auth = frozenset(m for methods in chosen for m in methods)
+        quirks = frozenset(account.quirks)
         return cls(name=account.name, auth=auth, steps=account.steps, quirks=quirks)
 
     def login_code(self) -> Code:

@@ -7,25 +7,13 @@ from pathlib import Path
 
 from app.errors import DataError, UnknownDomain
 from app.hostnames import normalize_domain
-from app.models import AccountConfig, Protocol, ServerEndpoint, Source, Status
+from app.models import AccountConfig, Protocol, Source, Status
 from app.providers.loader import load_records
 from app.providers.schema import ProviderRecord
 
 
 def to_account_config(record: ProviderRecord, domain: str) -> AccountConfig:
     """The account config a record gives for ``domain`` (one of its domains)."""
-    endpoints = tuple(
-        ServerEndpoint(
-            protocol=s.protocol,
-            host=s.host,
-            port=s.port,
-            security=s.security,
-            username=s.username,
-            auth=s.auth,
-            source=Source.DATABASE,
-        )
-        for s in record.servers
-    )
     return AccountConfig(
         domain=domain,
         provider_id=record.id,
@@ -34,7 +22,7 @@ def to_account_config(record: ProviderRecord, domain: str) -> AccountConfig:
         domains=record.domains,
         status=record.status,
         status_reason=record.status_reason,
-        endpoints=endpoints,
+        endpoints=tuple(s.to_endpoint() for s in record.servers),
         steps=record.steps,
         hints=record.hints,
         notes=record.notes,

@@ -25,6 +25,7 @@ from app.models import (
     OAuth2Info,
     Protocol,
     Security,
+    ServerEndpoint,
     Source,
     Status,
     Step,
@@ -33,7 +34,8 @@ from app.models import (
 
 @dataclass(slots=True)
 class EndpointAnswer:
-    """A server with the username filled in for the address asked about."""
+    """A server as the lookup API answers it: one of the looked-up servers, with the username
+    filled in for the address asked about (still a template when only a domain was asked)."""
 
     protocol: Protocol
     host: str
@@ -42,6 +44,19 @@ class EndpointAnswer:
     username: str
     auth: tuple[AuthMethod, ...]
     source: Source
+
+    @classmethod
+    def of(cls, endpoint: ServerEndpoint, address: EmailAddress | None) -> EndpointAnswer:
+        """``endpoint`` with its username template filled for ``address``, if one."""
+        return cls(
+            protocol=endpoint.protocol,
+            host=endpoint.host,
+            port=endpoint.port,
+            security=endpoint.security,
+            username=address.fill(endpoint.username) if address else endpoint.username,
+            auth=endpoint.auth,
+            source=endpoint.source,
+        )
 
 
 @dataclass(slots=True)
@@ -87,18 +102,7 @@ def parse_query(text: str) -> tuple[EmailAddress | None, str]:
 
 
 def _endpoints(config: AccountConfig, address: EmailAddress | None) -> tuple[EndpointAnswer, ...]:
-    return tuple(
-        EndpointAnswer(
-            protocol=e.protocol,
-            host=e.host,
-            port=e.port,
-            security=e.security,
-            username=address.fill(e.username) if address else e.username,
-            auth=e.auth,
-            source=e.source,
-        )
-        for e in config.endpoints
-    )
+    return tuple(EndpointAnswer.of(e, address) for e in config.endpoints)
 
 
 def answer_from_config(

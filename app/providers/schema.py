@@ -33,9 +33,19 @@ Unknown keys are errors, so a typo never passes silently.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import socket
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.hostnames import is_hostname, normalize_domain
 from app.models import (
@@ -49,6 +59,8 @@ from app.models import (
     Protocol,
     Quirk,
     Security,
+    ServerEndpoint,
+    Source,
     Status,
     Step,
     check_username_template,
@@ -57,12 +69,56 @@ from app.models import (
 _STRICT = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+_NUMERIC = frozenset("0123456789abcdefx.")
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``host`` as an IP address, including the IPv4 forms resolvers read (``127.1``,
+    ``0x7f.0.0.1``); None for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if not set(host) <= _NUMERIC:
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names the computer it is used on: ``localhost``, a name under
+    ``.localhost`` (RFC 6761), or a loopback address (127.0.0.0/8, ``::1``)."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    address = _address(host)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address is not None and address.is_loopback
+
+
+LOOPBACK_RULE = (
+    "a loopback host is the user's own computer, so a provider file may name one only "
+    "on a server marked local_bridge = true (a program such as Proton Mail Bridge)"
+)
+
+
 class ServerEntry(BaseModel):
-    """One endpoint in a provider file."""
+    """One server as written in a provider file under ``data/providers/``.
+    :meth:`to_endpoint` turns it into the :class:`ServerEndpoint` lookups give."""
 
     model_config = _STRICT
 
     protocol: Protocol
+    # Before host, so that host's validator can read it. Never dumped: a check, not a fact.
+    local_bridge: bool = Field(
+        default=False,
+        exclude=True,
+        description="The server is a program on the user's own computer; "
+        "the only way a loopback host is accepted.",
+    )
     host: NonEmpty
     port: int = Field(ge=1, le=65535)
     security: Security
@@ -71,9 +127,22 @@ class ServerEntry(BaseModel):
 
     @field_validator("host")
     @classmethod
-    def _host(cls, value: str) -> str:
+    def _host(cls, value: str, info: ValidationInfo) -> str:
         value = value.lower()
-        if value not in ("127.0.0.1", "::1") and not is_hostname(value):
+        bridge = info.data.get("local_bridge", False)
+        if is_loopback(value):
+            if not bridge:
+                raise ValueError(f"{value!r}: {LOOPBACK_RULE}")
+            named = value == "localhost" or is_hostname(value)
+            if named or (_address(value) is not None and "%" not in value):
+                return value
+            raise ValueError(f"{value!r} is not a valid host name or address")
+        if bridge:
+            raise ValueError(
+                f"local_bridge = true is only for a loopback host (127.0.0.1, ::1, "
+                f"localhost), and {value!r} is not one: remove local_bridge"
+            )
+        if not is_hostname(value):
             raise ValueError(f"{value!r} is not a valid host name")
         return value
 
@@ -81,6 +150,18 @@ class ServerEntry(BaseModel):
     @classmethod
     def _username(cls, value: str) -> str:
         return check_username_template(value)
+
+    def to_endpoint(self) -> ServerEndpoint:
+        """This server as the database gives it to lookups, documents and the tester."""
+        return ServerEndpoint(
+            protocol=self.protocol,
+            host=self.host,
+            port=self.port,
+            security=self.security,
+            username=self.username,
+            auth=self.auth,
+            source=Source.DATABASE,
+        )
 
 
 class SourceRef(BaseModel):

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import app.net.guard
 from app.cli import cli
 from app.livetest import ServerSpec
-from app.models import Protocol, Security
+from app.models import AuthMethod, Protocol, Security, ServerEndpoint
 from app.settings import get_settings
 from tests.hardening.forms import post_form
 
@@ -107,6 +107,14 @@ def test_json_host_brackets_hold_ipv6_only(host: str) -> None:
         ServerSpec.model_validate(
             {"protocol": "imap", "host": host, "port": 993, "security": "tls"}
         )
+
+
+def test_a_spec_becomes_the_endpoint_the_tester_takes() -> None:
+    endpoint = ServerSpec.parse("imap:[2001:db8::1]:993:tls").to_endpoint()
+    assert endpoint == ServerEndpoint(
+        protocol=Protocol.IMAP, host="2001:db8::1", port=993, security=Security.TLS
+    )
+    assert (endpoint.username, endpoint.auth) == ("%EMAILADDRESS%", (AuthMethod.PASSWORD,))
 
 
 @pytest.fixture

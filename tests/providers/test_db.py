@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 from app.errors import InvalidAddress, UnknownDomain
-from app.models import Protocol, Status
+from app.models import EmailAddress, Protocol, Source, Status
 from app.providers.db import ProviderDB
-from app.providers.lookup import LookupAnswer, answer_from_config, parse_query
+from app.providers.lookup import EndpointAnswer, LookupAnswer, answer_from_config, parse_query
 from app.providers.schema import ProviderRecord
 from tests.sample_data import provider_toml
 
@@ -58,6 +58,23 @@ def test_lookup_fills_username_forms() -> None:
     assert {e.username for e in answer.endpoints} == {"Someone"}
     by_domain = lookup_answer(db, "example.org")
     assert {e.username for e in by_domain.endpoints} == {"%EMAILLOCALPART%"}
+
+
+def test_each_server_passes_from_file_to_answer_unchanged_but_the_username() -> None:
+    """ServerEntry.to_endpoint, then EndpointAnswer.of: only the username changes."""
+    db = _db(provider_toml(username="localpart", auth='["app-password", "password"]'))
+    record = db.get("example.org")
+    assert record is not None
+    config = db.config_for("example.org")
+    assert config.endpoints == tuple(s.to_endpoint() for s in record.servers)
+    address = EmailAddress.parse("Someone@example.org")
+    for entry, endpoint in zip(record.servers, config.endpoints, strict=True):
+        assert endpoint.source is Source.DATABASE
+        answer = EndpointAnswer.of(endpoint, address)
+        kept = (answer.protocol, answer.host, answer.port, answer.security, answer.auth)
+        assert kept == (entry.protocol, entry.host, entry.port, entry.security, entry.auth)
+        assert answer.username == "Someone"
+        assert EndpointAnswer.of(endpoint, None).username == "%EMAILLOCALPART%"
 
 
 def test_unknown_and_invalid(db: ProviderDB) -> None:
