@@ -108,5 +108,5 @@ class Leases:
         return True
 
     def _failed(self, exc: BaseException) -> None:
-        metrics.shared_state_error("lease")
+        metrics.shared_state_error(metrics.Store.LEASE)
         log.warning("lease storage failed (%s); holding leases in memory", type(exc).__name__)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+from enum import StrEnum
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -71,6 +72,14 @@ SHARED_STATE_ERRORS = Counter(
 )
 
 
+class Store(StrEnum):
+    """What kept its state in Redis: the ``store`` label of a shared-state error."""
+
+    CACHE = "cache"  # the discovery cache
+    RATE_LIMIT = "rate-limit"
+    LEASE = "lease"  # one running test per login
+
+
 # Labelled children are looked up once, not per request. The caches are bounded:
 # routes are templates, methods a fixed set (else OTHER), statuses three digits.
 @functools.cache
@@ -105,7 +114,7 @@ def rate_limited(limit: str) -> None:
     RATE_LIMITED.labels(limit).inc()
 
 
-def shared_state_error(store: str) -> None:
+def shared_state_error(store: Store) -> None:
     SHARED_STATE_ERRORS.labels(store).inc()
 
 

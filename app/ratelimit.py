@@ -264,7 +264,7 @@ class RateLimiter:
             result: bool = await getattr(self._primary, op)(item, limit.value, *key, cost=cost)
         except StorageError as exc:
             self.storage_errors += 1
-            metrics.shared_state_error("rate-limit")
+            metrics.shared_state_error(metrics.Store.RATE_LIMIT)
             log.warning("rate-limit storage failed (%s); counting in memory", type(exc).__name__)
             result = await getattr(self._fallback, op)(item, limit.value, *key, cost=cost)
         return result

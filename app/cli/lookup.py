@@ -30,8 +30,8 @@ def lookup(
         raise typer.Exit(1) from exc
     except NotDiscovered as exc:
         say(f"error: no settings found for {exc.domain}", err=True)
-        for code in exc.discovery.findings:
-            say(f"  finding: {code}", err=True)
+        for finding in exc.discovery.findings:
+            say(f"  finding: {finding}", err=True)
         _print_trace(exc.discovery.trace, err=True)
         raise typer.Exit(1) from exc
     if as_json:

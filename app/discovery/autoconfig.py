@@ -27,6 +27,9 @@ from app.models import (
     check_username_template,
 )
 
+# The type attribute of <incomingServer> and <outgoingServer>; other types are skipped.
+PROTOCOL = {"imap": Protocol.IMAP, "pop3": Protocol.POP3, "smtp": Protocol.SMTP}
+
 SECURITY = {"SSL": Security.TLS, "STARTTLS": Security.STARTTLS, "plain": Security.NONE}
 
 AUTH = {
@@ -122,10 +125,9 @@ def parse_autoconfig(body: bytes, domain: str, source: Source) -> tuple[AccountC
     endpoints: list[ServerEndpoint] = []
     dropped: list[str] = []
     servers = [
-        (e, Protocol(e.get("type", "")))
+        (e, PROTOCOL[e.get("type", "")])
         for e in provider
-        if e.tag in ("incomingServer", "outgoingServer")
-        and e.get("type") in ("imap", "pop3", "smtp")
+        if e.tag in ("incomingServer", "outgoingServer") and e.get("type") in PROTOCOL
     ]
     for element, protocol in servers[:MAX_SERVERS]:
         if (element.tag == "outgoingServer") != (protocol is Protocol.SMTP):

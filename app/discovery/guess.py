@@ -15,6 +15,7 @@ from app.net.guard import Guard, Resolver
 from app.net.tls import tls_context
 from app.probe.recorder import describe
 from app.probe.session import LineSession
+from app.probe.steps import StepName, TlsVia
 from app.settings import Settings
 
 VERIFY_DEADLINE = 10.0  # Thunderbird gives each guess 10 s
@@ -60,17 +61,17 @@ class ProbeVerifier:
 
     async def _check(self, session: LineSession, endpoint: ServerEndpoint) -> str | None:
         protocol = endpoint.protocol
-        async with session.step("connect"):
+        async with session.step(StepName.CONNECT):
             await session.connect()
             if endpoint.security is Security.TLS:
-                await session.start_tls("implicit")
+                await session.start_tls(TlsVia.IMPLICIT)
             greeting = await session.read_line()
         if not greets(protocol, greeting):  # described, not quoted: it may not be mail
             return describe(session.first_heard, protocol.name)
         session.confirm_greeting()
         if endpoint.security is not Security.STARTTLS:
             return None
-        async with session.step("capabilities"):
+        async with session.step(StepName.CAPABILITIES):
             lines = await self._capabilities(session, protocol)
         return None if offers_starttls(protocol, lines) else "STARTTLS is not offered"
 

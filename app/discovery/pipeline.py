@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from app.discovery.autoconfig import AutoconfigError, parse_autoconfig
 from app.discovery.cache import Cache, MemoryCache
 from app.discovery.dns import DnsClient, DnsStatus
+from app.discovery.findings import DiscoveryFinding
 from app.discovery.plan import (
     SRV_SERVICES,
     Fetch,
@@ -49,7 +50,7 @@ class Discovery(BaseModel):
     config: AccountConfig | None
     alternatives: tuple[AccountConfig, ...] = ()
     trace: tuple[Attempt, ...] = ()
-    findings: tuple[str, ...] = ()
+    findings: tuple[DiscoveryFinding, ...] = ()
     cached: bool = False
     personal: bool = False  # names the asker beyond what placeholders can say: never cached
 
@@ -72,7 +73,7 @@ class _Run:
         self.personal = False
         self.trace: list[Attempt] = []
         self.found: list[tuple[Rank, AccountConfig]] = []
-        self.findings: list[str] = []
+        self.findings: list[DiscoveryFinding] = []
         self.loop = asyncio.get_running_loop()
 
     def note(self, source: Source, target: str, started: float, ok: bool, detail: str) -> None:
@@ -161,8 +162,9 @@ class Discoverer:
             async with asyncio.timeout(self.settings.discovery_deadline):
                 await _until_decided(jobs, run.found)
         except TimeoutError:
-            run.findings.append("discovery-deadline")
-        if not run.found and "domain-not-found" not in run.findings and self.verifier:
+            run.findings.append(DiscoveryFinding.DISCOVERY_DEADLINE)
+        no_domain = DiscoveryFinding.DOMAIN_NOT_FOUND in run.findings
+        if not run.found and not no_domain and self.verifier:
             guessed = await self._guess(run, domain, self.verifier)
             if guessed is not None:
                 run.found.append((Rank.GUESS, guessed))
@@ -172,8 +174,8 @@ class Discoverer:
             )
         personal = run.personal
         best, alternatives = pick(run.found)
-        if min(rank for rank, _ in run.found) is Rank.AUTOCONFIG_HTTP:
-            run.findings.append("insecure-autoconfig")  # over plain http: could be forged
+        if min(rank for rank, _ in run.found) is Rank.AUTOCONFIG_HTTP:  # could be forged
+            run.findings.append(DiscoveryFinding.INSECURE_AUTOCONFIG)
         return Discovery(
             domain=domain,
             config=best,
@@ -204,9 +206,9 @@ class Discoverer:
         started = run.loop.time()
         answer = await self.dns.mx(domain)
         if answer.status is DnsStatus.NXDOMAIN:
-            run.findings.append("domain-not-found")
+            run.findings.append(DiscoveryFinding.DOMAIN_NOT_FOUND)
         elif answer.status is DnsStatus.NO_RECORDS:
-            run.findings.append("no-mx")
+            run.findings.append(DiscoveryFinding.NO_MX)
         if not answer.records:
             run.note(Source.MX, domain, started, False, answer.detail)
             return None
@@ -268,7 +270,7 @@ class Discoverer:
             async with asyncio.timeout(self.settings.discovery_deadline):
                 results = await asyncio.gather(*(one(i, e) for i, e in enumerate(candidates)))
         except TimeoutError:
-            run.findings.append("guess-deadline")
+            run.findings.append(DiscoveryFinding.GUESS_DEADLINE)
             return None
         return config_from_guesses(domain, [e for e in results if e is not None])
 

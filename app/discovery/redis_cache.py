@@ -64,7 +64,7 @@ class RedisCache(Generic[V]):  # PEP 695 generics need Python 3.12
         try:
             raw = await self._client.get(self._prefix + key)
         except RedisError as exc:
-            metrics.shared_state_error("cache")
+            metrics.shared_state_error(metrics.Store.CACHE)
             log.warning("discovery cache read failed (%s); treating it as a miss", exc)
             return None
         if raw is None:
@@ -85,5 +85,5 @@ class RedisCache(Generic[V]):  # PEP 695 generics need Python 3.12
         try:
             await self._client.set(self._prefix + key, data, px=max(1, round(ttl * 1000)))
         except RedisError as exc:
-            metrics.shared_state_error("cache")
+            metrics.shared_state_error(metrics.Store.CACHE)
             log.warning("discovery cache write failed (%s)", exc)

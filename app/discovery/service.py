@@ -10,6 +10,7 @@ from urllib.parse import quote
 from app import metrics
 from app.discovery.cache import Cache
 from app.discovery.dns import DnsClient
+from app.discovery.findings import DiscoveryFinding
 from app.discovery.guess import ProbeVerifier
 from app.discovery.pipeline import Discoverer, Discovery, Verifier
 from app.discovery.redis_cache import RedisCache, open_redis
@@ -28,6 +29,7 @@ HTTP_TIMEOUT = 5.0
 __all__ = [
     "Discoverer",
     "Discovery",
+    "DiscoveryFinding",
     "DnsClient",
     "NotDiscovered",
     "RedisCache",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from app.models import AccountConfig, AuthMethod, Localized, Security, ServerEndpoint
+from app.models import AccountConfig, AuthMethod, Localized, Protocol, Security, ServerEndpoint
 
 SOCKET_TYPE = {Security.TLS: "SSL", Security.STARTTLS: "STARTTLS", Security.NONE: "plain"}
 
@@ -69,7 +69,7 @@ def _server(parent: ET.Element, endpoint: ServerEndpoint, leave_on_server: bool)
     _text(server, "username", endpoint.username)
     for value in authentication_values(endpoint):
         _text(server, "authentication", value)
-    if endpoint.protocol.value == "pop3":
+    if endpoint.protocol is Protocol.POP3:
         pop3 = ET.SubElement(server, "pop3")
         _text(pop3, "leaveMessagesOnServer", "true" if leave_on_server else "false")
         _text(pop3, "downloadOnBiff", "true")

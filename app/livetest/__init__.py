@@ -20,12 +20,13 @@ from app.livetest.servers import (
     repeated_server,
     unique_servers,
 )
-from app.models import AccountConfig, EmailAddress, ServerEndpoint
+from app.models import AccountConfig, EmailAddress
 from app.net.guard import Resolver
 from app.probe.report import AuthStatus, Direction, Mechanism, ProbeResult, Severity
 from app.probe.runner import MAX_SERVERS as MAX_SERVERS  # each server is a test, counted
 from app.probe.runner import Event, ReportEvent, ResultEvent, StepEvent, Target, run_tests
 from app.probe.slots import ANYONE
+from app.probe.steps import StepName
 from app.settings import Settings
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "ServerSpec",
     "Severity",
     "StepEvent",
+    "StepName",
     "Target",
     "last_report",
     "ndjson",
@@ -78,10 +80,7 @@ async def plan_test(
     if servers:
         found = await discoverer.known_or_cached(address.domain)
         account = found.config if found is not None else None
-        endpoints = [
-            ServerEndpoint(protocol=s.protocol, host=s.host, port=s.port, security=s.security)
-            for s in servers
-        ]
+        endpoints = [s.to_endpoint() for s in servers]
     else:
         _, account, _ = await resolve(discoverer, address.address)
         endpoints = list(account.endpoints)

@@ -20,6 +20,7 @@ from app.net.sniff import completes_tls
 from app.probe import tls, wire
 from app.probe.recorder import StepRecorder
 from app.probe.report import Direction, Reason, StepResult, TLSInfo, TLSPolicy
+from app.probe.steps import TlsVia
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class Connection(StepRecorder):
             self.policy, self.context = policy, context
         self.discarded = 0
 
-    async def start_tls(self, via: str) -> None:
+    async def start_tls(self, via: TlsVia) -> None:
         """Handshake on the open connection, checking the certificate against the host name.
 
         Bytes the server sent in plaintext before the handshake are discarded and

@@ -27,6 +27,7 @@ from app.probe.report import (
     TLSPolicy,
 )
 from app.probe.serverwords import server_says
+from app.probe.steps import StepName
 from app.probe.tls import EXPIRY_WARNING_DAYS, OUTDATED_VERSIONS, certificate_problem
 from app.probe.wording import Hit, same, word
 
@@ -57,9 +58,15 @@ _ERRORS: dict[Reason, Code] = {
 }
 _HANDSHAKE_REASONS = {Reason.TLS_VERSION, Reason.TLS_HANDSHAKE}
 _TLS_REASONS = {Reason.TLS_CERTIFICATE, *_HANDSHAKE_REASONS}
-_MAILBOX_STEPS = {"id", "examine", "stat"}
+_MAILBOX_STEPS = {StepName.ID, StepName.EXAMINE, StepName.STAT}
 # Steps whose failure another finding explains, or that only look around after one.
-_EXPLAINED_STEPS = {"connect", "tls", "login", "peek", "peek-tls"}
+_EXPLAINED_STEPS = {
+    StepName.CONNECT,
+    StepName.TLS,
+    StepName.LOGIN,
+    StepName.PEEK,
+    StepName.PEEK_TLS,
+}
 _OAUTH_SASL = {"XOAUTH2", "OAUTHBEARER"}
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
@@ -179,7 +186,7 @@ def _mailbox(result: ProbeResult) -> Iterator[Hit]:
 def _server_errors(result: ProbeResult) -> Iterator[Hit]:
     """Steps the server answered with a failure that nothing else explains, such as a
     ``421`` to QUIT after a good login: the server's own fault, quoted."""
-    explained = set(_EXPLAINED_STEPS)
+    explained: set[str] = set(_EXPLAINED_STEPS)
     if result.error is not None and result.error.step:
         explained.add(result.error.step)
     if result.auth.status is AuthStatus.OK:
@@ -192,5 +199,5 @@ def _server_errors(result: ProbeResult) -> Iterator[Hit]:
 def _unencrypted(result: ProbeResult) -> Iterator[Hit]:
     """The server greeted on a connection that never turned to TLS."""
     plain = result.endpoint.security is Security.NONE and result.tls is None
-    if plain and any(s.name == "greeting" and s.ok for s in result.steps):
+    if plain and any(s.name == StepName.GREETING and s.ok for s in result.steps):
         yield Hit(Code.CONNECTION_UNENCRYPTED)

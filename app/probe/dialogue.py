@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from app.errors import ProtocolViolation
 from app.models import Security
@@ -18,6 +19,7 @@ from app.probe.report import (
     SmtpFeatures,
 )
 from app.probe.session import LineSession
+from app.probe.steps import StepName, TlsVia
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,11 @@ Dialogue = Callable[[LineSession, Security, Login, Observations], Awaitable[None
 
 async def open_connection(session: LineSession, security: Security) -> None:
     """Connect through the guard; with implicit TLS, shake hands before any byte is read."""
-    async with session.step("connect"):
+    async with session.step(StepName.CONNECT):
         await session.connect()
     if security is Security.TLS:
-        async with session.step("tls"):
-            await session.start_tls("implicit")
+        async with session.step(StepName.TLS):
+            await session.start_tls(TlsVia.IMPLICIT)
 
 
 def not_attempted(
@@ -104,9 +106,15 @@ def choose_mechanism(
     return not_attempted(NotAttempted.PLAINTEXT, why, candidates[0])
 
 
-# A reply in a SASL exchange: a challenge (text is base64) or the final verdict.
-CONTINUE, SUCCESS, FAILURE = "continue", "success", "failure"
-ReadVerdict = Callable[[], Awaitable[tuple[str, str]]]
+class SaslVerdict(StrEnum):
+    """A reply in a SASL exchange: a challenge (its text is base64) or the final verdict."""
+
+    CONTINUE = "continue"
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+ReadVerdict = Callable[[], Awaitable[tuple[SaslVerdict, str]]]
 
 
 async def sasl_exchange(
@@ -119,8 +127,8 @@ async def sasl_exchange(
     await session.send(command)
     while True:
         kind, text = await read()
-        if kind != CONTINUE:
-            return kind == SUCCESS, text
+        if kind is not SaslVerdict.CONTINUE:
+            return kind is SaslVerdict.SUCCESS, text
         try:
             answer = sasl.respond(text)
         except wire.WireError as exc:

@@ -27,6 +27,7 @@ from app.probe import wire
 from app.probe.recorder import describe
 from app.probe.report import Direction, ErrorInfo, Reason
 from app.probe.session import LineSession
+from app.probe.steps import StepName
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +77,14 @@ async def _plain_greeting(session: LineSession) -> bytes:
     """Connect again without TLS; what the server says first, or to ``QUIT``."""
     await session.reopen(None, None)
     try:
-        async with session.step("peek"):
+        async with session.step(StepName.PEEK):
             await session.connect()
     except ProbeError:
         return b""
     return await peek(session) or await peek(session, _QUIT)
 
 
-async def _reconnected(session: LineSession, step: str) -> bool:
+async def _reconnected(session: LineSession, step: StepName) -> bool:
     """Connect again, plain; whether it worked."""
     await session.reopen(None, None)
     try:
@@ -96,7 +97,7 @@ async def _reconnected(session: LineSession, step: str) -> bool:
 
 async def _speaks_tls(session: LineSession) -> bool:
     """Whether a new connection completes a TLS handshake (certificate not checked)."""
-    if not await _reconnected(session, "peek-tls") or session.streams is None:
+    if not await _reconnected(session, StepName.PEEK_TLS) or session.streams is None:
         return False
     if not await completes_tls(session.streams, session.host, _wait(session)):
         return False
@@ -106,7 +107,7 @@ async def _speaks_tls(session: LineSession) -> bool:
 
 async def _answer_to_quit(session: LineSession, *, fresh: bool) -> bytes:
     """What the server says to ``QUIT``, on the open connection or, ``fresh``, a new one."""
-    if (fresh or session.streams is None) and not await _reconnected(session, "peek"):
+    if (fresh or session.streams is None) and not await _reconnected(session, StepName.PEEK):
         return b""
     return await peek(session, _QUIT)
 
@@ -115,7 +116,7 @@ async def explain(session: LineSession, endpoint: ServerEndpoint, error: ErrorIn
     """``error``, with its reason sharpened if a second look tells more."""
     expected = endpoint.protocol.name
     speaks: str | None = None
-    if error.reason is Reason.SILENT and error.step == "greeting":
+    if error.reason is Reason.SILENT and error.step == StepName.GREETING:
         tried = session.sniffed_tls is None  # not yet beside the greeting wait: now
         if tried and await _speaks_tls(session):
             speaks = "TLS"
@@ -123,7 +124,7 @@ async def explain(session: LineSession, endpoint: ServerEndpoint, error: ErrorIn
             speaks = wire.identify(await _answer_to_quit(session, fresh=tried))
     elif error.reason is Reason.TLS_GARBLED and endpoint.security is Security.TLS:
         speaks = wire.identify(await _plain_greeting(session))
-    elif error.reason is Reason.PROTOCOL_VIOLATION and error.step == "greeting":
+    elif error.reason is Reason.PROTOCOL_VIOLATION and error.step == StepName.GREETING:
         speaks = wire.identify(session.first_heard) if session.first_heard else None
     reason = _sharpened(error.reason, speaks, expected)
     if reason is None:

@@ -13,11 +13,9 @@ from app.errors import ProbeConnectError, ProbeTLSError, ProtocolViolation
 from app.models import Security
 from app.probe import wire
 from app.probe.dialogue import (
-    CONTINUE,
-    FAILURE,
-    SUCCESS,
     Login,
     Observations,
+    SaslVerdict,
     choose_mechanism,
     not_attempted,
     open_connection,
@@ -25,6 +23,7 @@ from app.probe.dialogue import (
 )
 from app.probe.report import AuthOutcome, AuthStatus, Mechanism, NotAttempted, Reason
 from app.probe.session import LineSession
+from app.probe.steps import StepName, TlsVia
 
 _PREFERENCE = (Mechanism.PLAIN, Mechanism.COMMAND, Mechanism.LOGIN)
 _ID_FIELDS = (("name", "mailsetup"), ("version", __version__))
@@ -68,7 +67,7 @@ class _Client:
         return await self.command(tag, [wire.ClientLine.plain(f"{tag} {verb}")])
 
     async def capabilities(self, found: Observations) -> tuple[str, ...]:
-        async with self.session.step("capability"):
+        async with self.session.step(StepName.CAPABILITY):
             caps = wire.imap_capabilities(await self.simple("CAPABILITY")) or ()
         found.capabilities = caps
         return caps
@@ -82,7 +81,7 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
     """Greeting, CAPABILITY, STARTTLS, login, ID, EXAMINE INBOX, LOGOUT."""
     await open_connection(session, security)
     client = _Client(session)
-    async with session.step("greeting") as note:
+    async with session.step(StepName.GREETING) as note:
         greeting = session.parse(wire.parse_imap_response, await session.read_line())
         if greeting.tag != "*" or greeting.status is None:  # RFC 3501 section 7.1
             raise session.not_a_greeting()
@@ -97,7 +96,7 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
         caps = await client.capabilities(found)
     found.capabilities = caps
     if security is Security.STARTTLS:
-        async with session.step("starttls"):
+        async with session.step(StepName.STARTTLS):
             if "STARTTLS" not in caps:
                 message = "the server does not advertise STARTTLS; not continuing in plain text"
                 raise session.error(Reason.STARTTLS_NOT_OFFERED, ProbeTLSError, message)
@@ -106,7 +105,7 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
                 reply = f"{tagged.status} {tagged.text}"
                 message = f"the server refused STARTTLS: {reply}"
                 raise session.error(Reason.STARTTLS_REFUSED, ProbeTLSError, message, reply=reply)
-            await session.start_tls("starttls")
+            await session.start_tls(TlsVia.STARTTLS)
         caps = await client.capabilities(found)  # RFC 3501 section 6.2.1: forget old ones
     found.auth_mechanisms = _sasl_mechanisms(caps)
     if greeting.status == "PREAUTH":
@@ -117,7 +116,7 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
     logout = None
     if found.auth.status is AuthStatus.OK:
         logout = await _after_login(client, found)
-    async with session.step("logout") as note:
+    async with session.step(StepName.LOGOUT) as note:
         tagged = (await (client.read(logout) if logout else client.simple("LOGOUT")))[-1]
         note.ok, note.detail = tagged.status == "OK", tagged.text
 
@@ -140,7 +139,7 @@ async def _login(
             detail = "the server refuses logins before encryption (it advertises LOGINDISABLED)"
             return not_attempted(NotAttempted.LOGINDISABLED, detail, chosen.mechanism)
         return chosen
-    async with client.session.step("login") as note:
+    async with client.session.step(StepName.LOGIN) as note:
         tag = client.tag()
         if chosen is Mechanism.COMMAND:
             args = [(login.username, False), (login.password, True)]
@@ -169,13 +168,14 @@ async def _authenticate(
     )
     seen: list[wire.ImapResponse] = []
 
-    async def read() -> tuple[str, str]:
+    async def read() -> tuple[SaslVerdict, str]:
         responses = await client.read(tag)
         seen.extend(responses)
         last = responses[-1]
         if last.tag == "+":
-            return CONTINUE, last.text
-        return (SUCCESS if last.status == "OK" else FAILURE), f"{last.status} {last.text}"
+            return SaslVerdict.CONTINUE, last.text
+        verdict = SaslVerdict.SUCCESS if last.status == "OK" else SaslVerdict.FAILURE
+        return verdict, f"{last.status} {last.text}"
 
     ok, text = await sasl_exchange(client.session, sasl, command, read)
     return ok, text, seen
@@ -191,7 +191,7 @@ async def _after_login(client: _Client, found: Observations) -> str:
     flight = [f"{examine} EXAMINE INBOX", f"{logout} LOGOUT"]
     if id_tag:  # NetEase refuses EXAMINE/SELECT without it
         fields = " ".join(f'"{k}" "{v}"' for k, v in _ID_FIELDS)
-        async with session.step("id") as note:
+        async with session.step(StepName.ID) as note:
             for line in [f"{id_tag} ID ({fields})", *flight]:
                 await session.send(line)
             flight = []
@@ -199,7 +199,7 @@ async def _after_login(client: _Client, found: Observations) -> str:
             server_id = [r.text for r in responses if r.tag == "*" and r.text.startswith("ID ")]
             note.ok = responses[-1].status == "OK"
             note.detail = server_id[0] if server_id else responses[-1].text
-    async with session.step("examine") as note:
+    async with session.step(StepName.EXAMINE) as note:
         for line in flight:
             await session.send(line)
         responses = await client.read(examine)

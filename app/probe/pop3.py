@@ -10,22 +10,23 @@ from app.errors import ProbeConnectError, ProbeTLSError
 from app.models import Security
 from app.probe import wire
 from app.probe.dialogue import (
-    CONTINUE,
-    FAILURE,
-    SUCCESS,
     Login,
     Observations,
+    SaslVerdict,
     choose_mechanism,
     open_connection,
     sasl_exchange,
 )
 from app.probe.report import AuthOutcome, AuthStatus, Mechanism, Reason
 from app.probe.session import LineSession
+from app.probe.steps import StepName, TlsVia
 
 # Encrypted: SASL PLAIN, then USER/PASS, SASL LOGIN and APOP. Unencrypted (and
 # allowed): APOP first, because it never sends the password itself.
 _PREFERENCE = (Mechanism.PLAIN, Mechanism.COMMAND, Mechanism.LOGIN, Mechanism.APOP)
 _PREFERENCE_PLAIN = (Mechanism.APOP, *_PREFERENCE[:3])
+# What a reply to AUTH says, by its status; anything else (-ERR) is a failure.
+_VERDICTS = {"+": SaslVerdict.CONTINUE, "+OK": SaslVerdict.SUCCESS}
 
 
 async def _status(session: LineSession) -> wire.Pop3Status:
@@ -34,7 +35,7 @@ async def _status(session: LineSession) -> wire.Pop3Status:
 
 async def _capa(session: LineSession, found: Observations) -> wire.Pop3Capabilities | None:
     """CAPA, or None when the server does not know it (then USER/PASS is assumed)."""
-    async with session.step("capa") as note:
+    async with session.step(StepName.CAPA) as note:
         await session.send("CAPA")
         if not (await _status(session)).ok:
             note.detail = "CAPA not supported"
@@ -48,7 +49,7 @@ async def _capa(session: LineSession, found: Observations) -> wire.Pop3Capabilit
 async def run(session: LineSession, security: Security, login: Login, found: Observations) -> None:
     """Greeting, CAPA, STLS, login, STAT, QUIT."""
     await open_connection(session, security)
-    async with session.step("greeting"):
+    async with session.step(StepName.GREETING):
         greeting = await _status(session)
         session.confirm_greeting()
         if not greeting.ok:
@@ -60,7 +61,7 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
         found.apop_timestamp = timestamp is not None
     capa = await _capa(session, found)
     if security is Security.STARTTLS:
-        async with session.step("starttls"):
+        async with session.step(StepName.STARTTLS):
             if capa is not None and not capa.stls:
                 message = "CAPA does not offer STLS; not continuing in plain text"
                 raise session.error(Reason.STARTTLS_NOT_OFFERED, ProbeTLSError, message)
@@ -71,12 +72,12 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
                 raise session.error(
                     Reason.STARTTLS_REFUSED, ProbeTLSError, message, reply=f"-ERR {reply.text}"
                 )
-            await session.start_tls("starttls")
+            await session.start_tls(TlsVia.STARTTLS)
         capa = await _capa(session, found)  # RFC 2595 section 4: ask again after TLS
     found.auth = await _login(session, security, login, capa, timestamp)
     quit_sent = False
     if found.auth.status is AuthStatus.OK:
-        async with session.step("stat") as note:
+        async with session.step(StepName.STAT) as note:
             await session.send("STAT")
             if capa is not None and "PIPELINING" in capa.keywords:  # RFC 2449 section 6.6
                 await session.send("QUIT")  # answered after STAT: one round trip less
@@ -87,7 +88,7 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
                 note.detail = f"{count} messages, {octets} octets"
             else:
                 note.ok, note.detail = False, reply.text
-    async with session.step("quit") as note:
+    async with session.step(StepName.QUIT) as note:
         if not quit_sent:
             await session.send("QUIT")
         reply = await _status(session)
@@ -113,7 +114,7 @@ async def _login(
     chosen = choose_mechanism(login, offered, preference, encrypted=encrypted)
     if isinstance(chosen, AuthOutcome):
         return chosen
-    async with session.step("login") as note:
+    async with session.step(StepName.LOGIN) as note:
         if chosen is Mechanism.APOP and timestamp is not None:  # offered only with one
             digest = wire.apop_digest(timestamp, login.password)
             await session.send(wire.ClientLine.secret(f"APOP {login.username} ", digest))
@@ -148,9 +149,9 @@ async def _sasl(session: LineSession, mechanism: Mechanism, login: Login) -> tup
         else wire.ClientLine.plain(f"AUTH {name}")
     )
 
-    async def read() -> tuple[str, str]:
+    async def read() -> tuple[SaslVerdict, str]:
         reply = await _status(session)
-        kind = {"+": CONTINUE, "+OK": SUCCESS}.get(reply.kind, FAILURE)
+        kind = _VERDICTS.get(reply.kind, SaslVerdict.FAILURE)
         return kind, reply.text
 
     return await sasl_exchange(session, sasl, command, read)

@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from app.errors import ProbeError, ProbeTimeout, ProtocolViolation
 from app.probe.report import Direction, Reason, StepResult, TranscriptEntry
+from app.probe.steps import StepName
 from app.probe.wire.base import b64, identify
 
 # Transcript lines keep the logger they had before this module was split off the session.
@@ -146,7 +147,7 @@ class StepRecorder:
         return Reason.SILENT
 
     @asynccontextmanager
-    async def step(self, name: str) -> AsyncIterator[StepNote]:
+    async def step(self, name: StepName) -> AsyncIterator[StepNote]:
         """Run one step under the step time limit and the probe deadline, and record it."""
         started = self._loop.time()
         until = min(started + self.step_timeout, self.deadline)
@@ -175,7 +176,7 @@ class StepRecorder:
         finally:
             self._in_step = False
 
-    def _record_step(self, name: str, started: float, *, ok: bool, detail: str) -> None:
+    def _record_step(self, name: StepName, started: float, *, ok: bool, detail: str) -> None:
         """Keep the step as it happened (the diagnosis reads server text as sent);
         whoever is told about it as it ends gets it scrubbed."""
         step = StepResult(name=name, ok=ok, duration_ms=self._ms(started), detail=detail)

@@ -47,7 +47,7 @@ class TranscriptEntry(BaseModel):
 class StepResult(BaseModel):
     model_config = _FROZEN
 
-    name: str
+    name: str  # a StepName value (app.probe.steps)
     ok: bool
     duration_ms: float
     detail: str = ""
@@ -108,7 +108,7 @@ class TLSInfo(BaseModel):
 
     model_config = _FROZEN
 
-    via: str  # "implicit" or "starttls"
+    via: str  # a TlsVia value (app.probe.steps)
     policy: TLSPolicy = TLSPolicy.STRICT
     version: str | None  # None when no handshake completed
     cipher: str | None
@@ -168,7 +168,7 @@ class ErrorInfo(BaseModel):
     type: str  # the exception class name, e.g. "ProbeTLSError"
     message: str
     reason: Reason = Reason.OTHER
-    step: str | None = None  # the step that failed
+    step: str | None = None  # the StepName of the step that failed
     speaks: str | None = None  # what the server seems to speak instead, e.g. "HTTP"
     reply: str = ""  # the server's answer that caused the error, when one did
 

@@ -29,6 +29,7 @@ from app.probe.report import (
     StepResult,
 )
 from app.probe.slots import ANYONE, FairSlots
+from app.probe.steps import StepName
 from app.probe.tester import probe
 from app.settings import Settings
 
@@ -106,7 +107,9 @@ def _busy(target: Target, waited_ms: float) -> ProbeResult:
             detail="the test did not start",
             not_attempted=NotAttempted.STOPPED,
         ),
-        error=ErrorInfo(type="ServiceBusy", message=BUSY, reason=Reason.SERVICE_BUSY, step="queue"),
+        error=ErrorInfo(
+            type="ServiceBusy", message=BUSY, reason=Reason.SERVICE_BUSY, step=StepName.QUEUE
+        ),
     )
 
 

@@ -10,11 +10,9 @@ from app.errors import ProbeConnectError, ProbeTLSError, ProtocolViolation
 from app.models import Security
 from app.probe import wire
 from app.probe.dialogue import (
-    CONTINUE,
-    FAILURE,
-    SUCCESS,
     Login,
     Observations,
+    SaslVerdict,
     choose_mechanism,
     not_attempted,
     open_connection,
@@ -22,8 +20,11 @@ from app.probe.dialogue import (
 )
 from app.probe.report import AuthOutcome, AuthStatus, Mechanism, NotAttempted, Reason
 from app.probe.session import LineSession
+from app.probe.steps import StepName, TlsVia
 
 _PREFERENCE = (Mechanism.PLAIN, Mechanism.LOGIN)
+# What a reply to AUTH says, by its code (RFC 4954); any other code is a failure.
+_VERDICTS = {334: SaslVerdict.CONTINUE, 235: SaslVerdict.SUCCESS}
 
 
 async def _reply(session: LineSession) -> wire.SmtpReply:
@@ -31,7 +32,7 @@ async def _reply(session: LineSession) -> wire.SmtpReply:
     return session.parse(wire.parse_smtp_reply, lines)
 
 
-async def _hello(session: LineSession, found: Observations, step: str) -> wire.EhloInfo:
+async def _hello(session: LineSession, found: Observations, step: StepName) -> wire.EhloInfo:
     """EHLO, falling back to HELO (RFC 5321 section 4.1.1.1); records the extensions."""
     async with session.step(step) as note:
         name = session.local_address_literal()
@@ -58,7 +59,7 @@ async def _hello(session: LineSession, found: Observations, step: str) -> wire.E
 async def run(session: LineSession, security: Security, login: Login, found: Observations) -> None:
     """Greeting, EHLO, STARTTLS, EHLO again, AUTH, QUIT."""
     await open_connection(session, security)
-    async with session.step("greeting") as note:
+    async with session.step(StepName.GREETING) as note:
         greeting = await _reply(session)
         session.confirm_greeting()
         if greeting.code != 220:
@@ -66,9 +67,9 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
             message = f"the server refused the session: {answer}"
             raise session.error(Reason.SESSION_REFUSED, ProbeConnectError, message, reply=answer)
         note.detail = greeting.text
-    info = await _hello(session, found, "ehlo")
+    info = await _hello(session, found, StepName.EHLO)
     if security is Security.STARTTLS:
-        async with session.step("starttls"):
+        async with session.step(StepName.STARTTLS):
             if not info.starttls:
                 message = "EHLO does not offer STARTTLS; not continuing in plain text"
                 raise session.error(Reason.STARTTLS_NOT_OFFERED, ProbeTLSError, message)
@@ -78,10 +79,11 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
                 answer = f"{reply.code} {reply.text}"
                 message = f"the server refused STARTTLS: {answer}"
                 raise session.error(Reason.STARTTLS_REFUSED, ProbeTLSError, message, reply=answer)
-            await session.start_tls("starttls")
-        info = await _hello(session, found, "ehlo-tls")  # RFC 3207 section 4.2: forget, ask again
+            await session.start_tls(TlsVia.STARTTLS)
+        # RFC 3207 section 4.2: forget what EHLO said before TLS, and ask again
+        info = await _hello(session, found, StepName.EHLO_TLS)
     found.auth = await _login(session, security, login, info)
-    async with session.step("quit") as note:
+    async with session.step(StepName.QUIT) as note:
         # A server may end the session on its own with 421 (RFC 5321 section 3.8), as
         # Dovecot does when its relay is down: read that; a QUIT sent after it could
         # meet the closed connection's reset and lose the reply.
@@ -113,12 +115,12 @@ async def _login(
         else wire.ClientLine.plain(f"AUTH {name}")
     )
 
-    async def read() -> tuple[str, str]:
+    async def read() -> tuple[SaslVerdict, str]:
         reply = await _reply(session)
-        kind = {334: CONTINUE, 235: SUCCESS}.get(reply.code, FAILURE)
-        return kind, reply.text if kind == CONTINUE else f"{reply.code} {reply.text}"
+        kind = _VERDICTS.get(reply.code, SaslVerdict.FAILURE)
+        return kind, reply.text if kind is SaslVerdict.CONTINUE else f"{reply.code} {reply.text}"
 
-    async with session.step("login") as note:
+    async with session.step(StepName.LOGIN) as note:
         ok, text = await sasl_exchange(session, sasl, command, read)
         note.ok, note.detail = ok, text
     status = AuthStatus.OK if ok else AuthStatus.FAILED

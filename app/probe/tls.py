@@ -20,6 +20,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from app.net.tls import TLSPolicy
 from app.probe.report import CertificateInfo, Code, Reason, TLSInfo
+from app.probe.steps import TlsVia
 
 # OpenSSL X509_V_ERR_* codes (include/openssl/x509_vfy.h) and what they mean here.
 CERT_NOT_YET_VALID = 9
@@ -142,7 +143,7 @@ def sent_chain(ssl_object: Any) -> list[bytes]:
 def session_info(
     ssl_object: Any,
     *,
-    via: str,
+    via: TlsVia,
     policy: TLSPolicy,
     verdict: tuple[int, str] | None,
     now: dt.datetime,

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.discovery.dns import DnsClient
+from app.discovery.findings import DiscoveryFinding
 from app.discovery.pipeline import Discoverer
 from app.discovery.plan import guess_candidates
 from app.models import Protocol, Security, ServerEndpoint, Source
@@ -112,7 +113,7 @@ async def test_own_autoconfig_beats_ispdb(make_discoverer, site: Site) -> None: 
     assert result.config is not None
     assert result.config.source is Source.AUTOCONFIG
     assert result.config.endpoints[0].host == "imap.own.test"
-    assert "insecure-autoconfig" not in result.findings
+    assert DiscoveryFinding.INSECURE_AUTOCONFIG not in result.findings
 
 
 async def test_plain_http_autoconfig_is_flagged(make_discoverer, site: Site) -> None:  # type: ignore[no-untyped-def]
@@ -124,7 +125,7 @@ async def test_plain_http_autoconfig_is_flagged(make_discoverer, site: Site) -> 
     result = await make_discoverer().discover("own.test", None)
     assert result.config is not None
     assert result.config.source is Source.AUTOCONFIG
-    assert "insecure-autoconfig" in result.findings
+    assert DiscoveryFinding.INSECURE_AUTOCONFIG in result.findings
     https_tries = [a for a in result.trace if a.target.startswith("https://")]
     assert https_tries
     assert not any(a.ok for a in https_tries)
@@ -168,7 +169,7 @@ async def test_srv_only_domain(make_discoverer) -> None:  # type: ignore[no-unty
         (Protocol.IMAP, "mail.srvonly.test", 993, Security.TLS),
         (Protocol.SMTP, "mail.srvonly.test", 587, Security.STARTTLS),
     ]
-    assert "no-mx" in result.findings
+    assert DiscoveryFinding.NO_MX in result.findings
 
 
 async def test_redirect_to_private_address_is_refused(make_discoverer, site: Site) -> None:  # type: ignore[no-untyped-def]
@@ -223,7 +224,7 @@ async def test_deadline_returns_what_was_found(make_discoverer, site: Site) -> N
     assert time.monotonic() - started < 2.5
     assert result.config is not None
     assert result.config.source is Source.ISPDB
-    assert "discovery-deadline" in result.findings
+    assert DiscoveryFinding.DISCOVERY_DEADLINE in result.findings
 
 
 async def test_guesses_only_after_everything_failed_and_only_confirmed(make_discoverer) -> None:  # type: ignore[no-untyped-def]
@@ -231,7 +232,7 @@ async def test_guesses_only_after_everything_failed_and_only_confirmed(make_disc
     result = await make_discoverer(verifier=verifier).discover("srvless.test", None)
     assert result.config is None  # srvless.test does not exist: no guessing at all
     assert verifier.asked == []
-    assert "domain-not-found" in result.findings
+    assert DiscoveryFinding.DOMAIN_NOT_FOUND in result.findings
 
     confirmed = {("imap.guessme.test", 993), ("guessme.test", 143), ("smtp.guessme.test", 465)}
     verifier = ListVerifier(confirmed)

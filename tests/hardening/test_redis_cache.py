@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY
 from pydantic import TypeAdapter
 
 from app.discovery.cache import Cache
+from app.discovery.findings import DiscoveryFinding
 from app.discovery.pipeline import Discovery
 from app.discovery.redis_cache import PREFIX, RedisCache, open_redis
 from app.discovery.service import PLACEHOLDER, forget_address
@@ -24,7 +25,7 @@ FOUND = Discovery(
     domain="example.test",
     config=None,
     trace=(Attempt(source=Source.MX, target="example.test", ok=False, duration_ms=1.5),),
-    findings=("no-mx",),
+    findings=(DiscoveryFinding.NO_MX,),
 )
 ADAPTER = TypeAdapter(Discovery)
 

@@ -20,10 +20,10 @@ from starlette.types import Scope
 
 from app import metrics
 from app.logging_setup import info_direct
+from app.web.http.statekeys import StateKey
 
 access_log = logging.getLogger("app.access")
 
-STATE_INFO = "mailsetup.request"
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
@@ -38,7 +38,7 @@ class RequestInfo:
 
 
 def request_info(scope: Scope) -> RequestInfo | None:
-    info = (scope.get("state") or {}).get(STATE_INFO)
+    info = (scope.get("state") or {}).get(StateKey.REQUEST)
     return info if isinstance(info, RequestInfo) else None
 
 

@@ -25,7 +25,6 @@ from app.logging_setup import request_id
 from app.settings import Settings
 from app.web.http.clientip import resolve_client
 from app.web.http.context import (
-    STATE_INFO,
     RequestInfo,
     access_log,
     log_request,
@@ -34,7 +33,8 @@ from app.web.http.context import (
 )
 from app.web.http.i18n import current_lang, label_html, load_catalogs, request_language
 from app.web.http.rules import call_with_capped_body, drop_secret_params, refusal, send_refusal
-from app.web.http.security import STATE_CSRF_COOKIE, STATE_HTTPS, secure_headers
+from app.web.http.security import secure_headers
+from app.web.http.statekeys import StateKey
 
 # The Autodiscover routes (app.web.routes.clientconfig), matched in any letter case.
 AUTODISCOVER_PATHS = ("/autodiscover/autodiscover.xml", "/autodiscover/autodiscover.json")
@@ -70,8 +70,8 @@ class Edge:
         client = resolve_client(scope, settings.trusted_proxies, settings.proxy_header)
         info = RequestInfo(rid, client.address, client.https)
         state = scope.setdefault("state", {})
-        state[STATE_INFO] = info
-        state[STATE_HTTPS] = https = client.https
+        state[StateKey.REQUEST] = info
+        state[StateKey.HTTPS] = https = client.https
         status = 500  # unless a response starts: an exception became the server's 500
         lang: str | None = None  # known once the request passed the rules
 
@@ -80,7 +80,7 @@ class Edge:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = secure_headers(
-                    message.get("headers", ()), https, state.get(STATE_CSRF_COOKIE)
+                    message.get("headers", ()), https, state.get(StateKey.CSRF_COOKIE)
                 )
                 headers.append(rid_header)
                 if lang is not None:

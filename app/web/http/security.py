@@ -29,15 +29,13 @@ from starlette.types import Scope
 from app.errors import MailsetupError
 from app.settings import Settings
 from app.web.http.clientip import resolve_client
+from app.web.http.statekeys import StateKey
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 HSTS = "max-age=31536000"
-STATE_HTTPS = "mailsetup.https"  # set in the scope's state by app.web.http.edge
-STATE_CSRF_TOKEN = "mailsetup.csrf_token"  # noqa: S105 - a state key, not a secret
-STATE_CSRF_COOKIE = "mailsetup.csrf_set_cookie"
 CSRF_FIELD = "csrf_token"
 MAX_TOKEN = 200
 _INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.S)
@@ -63,8 +61,8 @@ def docs_csp(html: str, *, runtime_styles: bool = False) -> str:
 def request_is_https(scope: Scope, settings: Settings) -> bool:
     """Whether the client reached us over TLS (directly, or as a trusted proxy says)."""
     state = scope.get("state") or {}
-    if STATE_HTTPS in state:
-        return bool(state[STATE_HTTPS])
+    if StateKey.HTTPS in state:
+        return bool(state[StateKey.HTTPS])
     return resolve_client(scope, settings.trusted_proxies, settings.proxy_header).https
 
 
@@ -155,15 +153,15 @@ def csrf_token(request: Request) -> str:
     """This request's token: the cookie's if it is valid, else a new one (and the
     response sets the cookie)."""
     state = request.scope.setdefault("state", {})
-    token: str | None = state.get(STATE_CSRF_TOKEN)
+    token: str | None = state.get(StateKey.CSRF_TOKEN)
     if token is None:
         signer = _signer(request)
         https = request_is_https(request.scope, request.app.state.mailsetup.settings)
         cookie = request.cookies.get(csrf_cookie_name(https), "")
         token = cookie if signer.valid(cookie) else signer.issue()
         if token != cookie:
-            state[STATE_CSRF_COOKIE] = token
-        state[STATE_CSRF_TOKEN] = token
+            state[StateKey.CSRF_COOKIE] = token
+        state[StateKey.CSRF_TOKEN] = token
     return token
 
 

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from app.discovery.service import DiscoveryFinding
 from app.hostnames import to_unicode
 from app.i18n import N_
 from app.models import AuthMethod, Confidence, Localized, Security, Source, Status
@@ -103,13 +104,13 @@ SOURCE_LABELS = {
 }
 
 FINDING_LABELS = {
-    "domain-not-found": N_("The domain does not exist in DNS."),
-    "no-mx": N_("The domain has no MX records, so it may not receive mail at all."),
-    "insecure-autoconfig": N_(
+    DiscoveryFinding.DOMAIN_NOT_FOUND: N_("The domain does not exist in DNS."),
+    DiscoveryFinding.NO_MX: N_("The domain has no MX records, so it may not receive mail at all."),
+    DiscoveryFinding.INSECURE_AUTOCONFIG: N_(
         "The settings came over plain HTTP and could have been altered on the way."
     ),
-    "discovery-deadline": N_("Some sources did not answer in time."),
-    "guess-deadline": N_("Guessing ran out of time."),
+    DiscoveryFinding.DISCOVERY_DEADLINE: N_("Some sources did not answer in time."),
+    DiscoveryFinding.GUESS_DEADLINE: N_("Guessing ran out of time."),
 }
 
 
@@ -117,8 +118,8 @@ def _source_label(value: Source) -> str:
     return _gettext(SOURCE_LABELS[value])
 
 
-def _finding_label(code: str) -> str:
-    return _gettext(FINDING_LABELS[code]) if code in FINDING_LABELS else code
+def _finding_label(code: DiscoveryFinding) -> str:
+    return _gettext(FINDING_LABELS[code])
 
 
 def _status_label(value: Status) -> str:

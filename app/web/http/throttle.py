@@ -39,6 +39,7 @@ from app.livetest import (
     ProbeResult,
     ResultEvent,
     StepEvent,
+    StepName,
 )
 from app.ratelimit import Charge, Limit, RateLimited, RateLimiter, asking_client
 from app.web.http.clientip import resolve_client
@@ -65,7 +66,6 @@ MESSAGES: dict[Limit, str] = {
     Limit.DISCOVERY_DOMAIN: N_("You have looked up many addresses at this domain in a short time."),
     Limit.DISCOVERY_DOMAIN_ALL: N_("This domain has been looked up many times in a short time."),
 }
-LOGIN_STEP = "login"  # the step of every protocol's dialogue that sends the credentials
 TITLE = N_("Please wait a moment")
 RETRY = N_("You can try again in %(time)s.")
 CSRF_TITLE = N_("This form has expired")
@@ -149,7 +149,7 @@ class LiveTestLimits:
         try:
             async for event in events:
                 if isinstance(event, StepEvent):
-                    if event.step.name == LOGIN_STEP and not event.step.ok:
+                    if event.step.name == StepName.LOGIN and not event.step.ok:
                         failed_step.add(event.server)
                 elif isinstance(event, ResultEvent):
                     done.add(event.server)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from app.discovery.service import NotDiscovered
+from app.discovery.service import DiscoveryFinding, NotDiscovered
 from app.discovery.service import lookup as discover_lookup
 from app.errors import InvalidAddress
 from app.models import Confidence, EmailAddress, Localized, Protocol, Status
@@ -92,7 +92,7 @@ def get_provider(provider_id: str, db: DBDep, response: Response) -> dict[str, A
 def not_found_message(exc: NotDiscovered) -> str:
     """What to tell a person when no source had settings for the domain."""
     domain = exc.discovery.domain
-    if "domain-not-found" in exc.discovery.findings:
+    if DiscoveryFinding.DOMAIN_NOT_FOUND in exc.discovery.findings:
         return f"{domain} does not exist in DNS. Check the spelling of the address."
     return (
         f"No mail settings found for {domain}: it is not in the provider database, and its "
