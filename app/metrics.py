@@ -54,6 +54,12 @@ PROBE_SECONDS = Histogram(
     ["protocol"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60),
 )
+SERVICE_OFFLINE = Counter(
+    "mailsetup_test_service_offline",
+    "Live tests whose servers the service could not reach itself, by the evidence "
+    "(database-host: a server from the provider database; every-server: all failed alike).",
+    ["evidence"],
+)
 DISCOVERIES = Counter(
     "mailsetup_discoveries",
     "Discoveries by the source that answered (none: nothing found) and whether cached.",
@@ -99,6 +105,11 @@ def tested(protocol: str, ok: bool, seconds: float, findings: list[tuple[str, st
     PROBE_SECONDS.labels(protocol).observe(seconds)
     for code, severity in findings:
         TEST_FINDINGS.labels(code, severity).inc()
+
+
+def service_offline(evidence: str) -> None:
+    """A live test that could not reach the mail servers through the service's own fault."""
+    SERVICE_OFFLINE.labels(evidence).inc()
 
 
 @functools.cache  # sources x cached: bounded

@@ -49,8 +49,10 @@
     return "green";
   }
 
+  // "untested": the service could not test the server (app/livetest/verdicts.py).
   function verdictLabel(result) {
     const level = verdict(result);
+    if (result.untested) return T.untested;
     if (level === "amber" && result.auth.status === "not-attempted") return T.not_tried;
     return T[level];
   }
@@ -227,9 +229,9 @@
     }
 
     report(event) {
-      // "Everything works" only when no server has a warning (an unencrypted one, say).
-      const allGreen = event.ok && event.results.every((r) => verdict(r) === "green");
-      this.heading.textContent = allGreen ? T.everything : T.attention;
+      // The server decides the outcome (app/livetest/verdicts.py), for this page and /test.
+      this.heading.textContent = T.headlines[event.outcome];
+      this.section.dataset.outcome = event.outcome;
       this.summary.textContent = fill(T.summary, {
         n: event.results.length, ms: Math.round(event.duration_ms),
       });

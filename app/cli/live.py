@@ -16,10 +16,12 @@ from app.errors import InvalidAddress, UnknownDomain
 from app.livetest import (
     MAX_SERVERS,
     Event,
+    Outcome,
     ReportEvent,
     ServerSpec,
     StepEvent,
     last_report,
+    outcome,
     plan_test,
     report_json,
     stream,
@@ -117,8 +119,16 @@ def _print_step(event: Event) -> None:
         say(f"  [{event.server}] {step.name} {verdict} ({step.duration_ms:g} ms)", err=True)
 
 
+HEADLINES = {
+    Outcome.ALL_GOOD: "all servers work",
+    Outcome.SOME_FAILED: "some servers failed or need attention",
+    Outcome.ALL_FAILED: "every server failed",
+    Outcome.NOT_TESTED: "could not test: the tester cannot reach the servers or is busy",
+}
+
+
 def _print_report(report: ReportEvent) -> None:
-    verdict = "all servers work" if report.ok else "some servers failed"
+    verdict = HEADLINES[outcome(report.results)]
     say(f"{verdict} ({len(report.results)} tested in {report.duration_ms:g} ms)")
     for r in report.results:
         e = r.endpoint

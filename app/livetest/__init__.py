@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from app.discovery.service import Discoverer, resolve
+from app.livetest.selfcheck import check_ourselves
 from app.livetest.servers import (
     CommandSecret,
     CommandText,
@@ -20,6 +21,7 @@ from app.livetest.servers import (
     repeated_server,
     unique_servers,
 )
+from app.livetest.verdicts import Outcome, Verdict, outcome, untested, verdict
 from app.models import AccountConfig, EmailAddress
 from app.net.guard import Resolver
 from app.probe.report import AuthStatus, Direction, Mechanism, ProbeResult, Severity
@@ -37,6 +39,7 @@ __all__ = [
     "Direction",
     "Event",
     "Mechanism",
+    "Outcome",
     "Plan",
     "ProbeResult",
     "ReportEvent",
@@ -46,22 +49,31 @@ __all__ = [
     "StepEvent",
     "StepName",
     "Target",
+    "Verdict",
     "last_report",
     "ndjson",
+    "outcome",
     "plan_test",
     "repeated_server",
     "report_json",
     "run_plan",
     "stream",
     "unique_servers",
+    "untested",
+    "verdict",
 ]
 
 
 @dataclass(frozen=True)
 class Plan:
+    """What to test, and where each host came from: ``database_hosts`` are the targets'
+    hosts that the provider database lists, ``typed_hosts`` those the visitor typed."""
+
     address: EmailAddress
     targets: list[Target]
     account: AccountConfig | None
+    database_hosts: frozenset[str] = frozenset()
+    typed_hosts: frozenset[str] = frozenset()
 
 
 async def plan_test(
@@ -89,7 +101,10 @@ async def plan_test(
     for e in endpoints:
         login = username or address.fill(e.username)
         targets.setdefault((e.protocol, e.host, e.port, e.security, login), Target(e, login))
-    return Plan(address, list(targets.values())[:MAX_SERVERS], account)
+    chosen = list(targets.values())[:MAX_SERVERS]
+    hosts = {t.endpoint.host for t in chosen}
+    database = frozenset(h for h in hosts if discoverer.db.lists_host(h))
+    return Plan(address, chosen, account, database, frozenset(hosts) if servers else frozenset())
 
 
 def result_json(result: ProbeResult) -> dict[str, Any]:
@@ -102,6 +117,7 @@ def result_json(result: ProbeResult) -> dict[str, Any]:
         "port": endpoint.port,
         "security": endpoint.security.value,
         **body,
+        "untested": untested(result),
     }
 
 
@@ -117,6 +133,7 @@ def report_json(report: ReportEvent) -> dict[str, Any]:
     return {
         "type": "report",
         "ok": report.ok,
+        "outcome": outcome(report.results).value,
         "duration_ms": report.duration_ms,
         "results": [result_json(r) for r in report.results],
     }
@@ -134,8 +151,9 @@ async def stream(
     client: str = ANYONE,
 ) -> AsyncIterator[Event]:
     """Run the plan, names resolved by ``resolver`` (discovery's DNS client, in the app);
-    findings in ``lang``. ``deadline`` and ``client`` are :func:`app.probe.runner.run_tests`'s."""
-    async for event in run_tests(
+    findings in ``lang``. ``deadline`` and ``client`` are :func:`app.probe.runner.run_tests`'s.
+    Network-level failures that the whole test shows to be the service's are worded so."""
+    events = run_tests(
         plan.targets,
         password.get_secret_value(),
         settings=settings,
@@ -145,7 +163,9 @@ async def stream(
         lang=lang,
         deadline=deadline,
         client=client,
-    ):
+    )
+    checked = check_ourselves(events, plan.database_hosts, plan.typed_hosts, plan.account, lang)
+    async for event in checked:
         yield event
 
 

@@ -231,6 +231,7 @@ class Code(StrEnum):
     SERVER_ERROR = "server-error"  # the server failed a step on its side, quoted in the detail
     PROBE_ERROR = "probe-error"  # a fault of the tester's own; never the server's
     SERVICE_BUSY = "service-busy"
+    SERVICE_OFFLINE = "service-offline"  # the tester cannot reach mail servers at all
 
 
 class Finding(BaseModel):

@@ -44,6 +44,7 @@ class ProviderDB:
         self._mx_suffix: dict[str, ProviderRecord] = {}
         self._configs: dict[str, AccountConfig] = {}
         self._haystacks = {r.id: _haystack(r) for r in self._records.values()}
+        self._hosts = frozenset(s.host.lower() for r in self._records.values() for s in r.servers)
         for rec in self._records.values():
             for dom in rec.domains:
                 self._by_domain[dom] = rec
@@ -87,6 +88,10 @@ class ProviderDB:
         if config is None:
             raise UnknownDomain(key)
         return config
+
+    def lists_host(self, host: str) -> bool:
+        """Whether a record names ``host`` as one of its servers (any case, trailing dot)."""
+        return host.lower().rstrip(".") in self._hosts
 
     def by_mx(self, mx_host: str) -> ProviderRecord | None:
         """The provider whose MX patterns match ``mx_host`` (exact, then by parent suffix)."""

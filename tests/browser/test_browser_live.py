@@ -104,11 +104,30 @@ async def test_the_report_streams_in(open_page: OpenPage, live_app: LiveApp) -> 
 async def test_a_wrong_password_is_red_with_a_fix(open_page: OpenPage, live_app: LiveApp) -> None:
     page = await open_page()
     await run_test(page, ALICE, WRONG_PASSWORD)
-    await pw.expect(page.locator("#report-h")).to_have_text("Some servers need attention")
+    await pw.expect(page.locator("#report-h")).to_have_text("Every server failed the test")
+    await pw.expect(page.locator("#report")).to_have_attribute("data-outcome", "all-failed")
     await check_report(page, live_app, "red", "Failed")
     for article in await page.locator("#report article.server").all():
         finding = article.locator("li.finding.severity-error").first
         await pw.expect(finding).to_contain_text("Fix:")
+
+
+async def test_a_service_cut_off_from_the_mail_servers_says_so(open_page: OpenPage) -> None:
+    """qq.com's servers come from the shipped database, and the app's DNS (dnsmasq, with
+    nowhere to forward) refuses every name outside .test: the service's fault, said so."""
+    page = await open_page()
+    await run_test(page, "someone@qq.com", "an authorization code")
+    await pw.expect(page.locator("#report-h")).to_have_text("We could not test your settings")
+    await pw.expect(page.locator("#report")).to_have_attribute("data-outcome", "not-tested")
+    articles = page.locator("#report article.server")
+    count = await articles.count()
+    assert count >= 2
+    await pw.expect(articles.locator(".verdict")).to_have_text(["Not tested"] * count)
+    await pw.expect(articles.locator("li.finding")).to_have_text(
+        [re.compile("^We can't reach the mail servers right now")] * count
+    )
+    assert "spelling" not in await page.locator("#report").inner_text()
+    await screenshot(page.locator("#report"), "test-offline-en")
 
 
 async def test_without_javascript_the_server_draws_the_same_report(

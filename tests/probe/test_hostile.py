@@ -211,5 +211,5 @@ async def test_blocked_port_times_out_in_connect(hostile_settings: Settings) -> 
         ep, hostile_settings, connector=black_hole, step_timeout=0.3
     )
     assert [f.code for f in result.findings] == [Code.CONNECTION_TIMEOUT]
-    assert "blocked" in result.findings[0].message
+    assert "firewall" in result.findings[0].message
     assert elapsed < 0.3 + MARGIN

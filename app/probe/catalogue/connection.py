@@ -24,8 +24,9 @@ CONNECTION: dict[Code, Entry] = {
         ERROR,
         N_("Looking up {host} in DNS took too long."),
         N_(
-            "Try again in a moment. If it keeps happening, this network's DNS server is having "
-            "problems."
+            "Try again in a moment: the delay may be in the DNS server this service uses. If it "
+            "keeps happening and {host} is on your own domain, check that your domain's DNS "
+            "servers answer."
         ),
     ),
     Code.GUARD_REFUSED: Entry(
@@ -46,16 +47,20 @@ CONNECTION: dict[Code, Entry] = {
     ),
     Code.CONNECTION_TIMEOUT: Entry(
         ERROR,
-        N_("No answer from {host} on port {port}: the port is probably blocked on this network."),
+        N_("No answer from {host} on port {port}: a firewall probably drops connections to it."),
         N_(
-            "Try another port for the same service (for example 465 instead of 587 or 25), or "
-            "another network. Many ISPs and company networks block port 25."
+            "Check the port number. If your mail app cannot connect to this port either, try "
+            "another port for the same service (for example 465 instead of 587 or 25): many "
+            "ISPs and company networks block port 25."
         ),
     ),
     Code.CONNECTION_FAILED: Entry(
         ERROR,
-        N_("Could not connect to {host} on port {port}: the network cannot reach it."),
-        N_("Check the server name and that this network reaches the internet, then try again."),
+        N_("Could not connect to {host} on port {port}: there is no network route to it."),
+        N_(
+            "Check the server name. If it is right, the server may be down or reachable only "
+            "from inside its own network; try again later."
+        ),
     ),
     Code.SERVER_CLOSED: Entry(
         ERROR,
@@ -126,6 +131,14 @@ CONNECTION: dict[Code, Entry] = {
             "of {host} port {port} in time. Your settings are not in question."
         ),
         N_("Try again in a minute."),
+    ),
+    Code.SERVICE_OFFLINE: Entry(
+        ERROR,
+        N_(
+            "We can't reach the mail servers right now, so we could not test your settings; "
+            "they may be fine."
+        ),
+        N_("Try again later."),
     ),
     Code.CONNECTION_UNENCRYPTED: Entry(
         WARNING,

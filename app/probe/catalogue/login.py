@@ -115,8 +115,15 @@ LOGIN: dict[Code, Entry] = {
     ),
     Code.LOGIN_IP_DENIED: Entry(
         ERROR,
-        N_("The mailbox's administrator does not allow logins from this network (IP address)."),
-        N_("Ask the administrator to allow your network, or connect from one that is allowed."),
+        N_(
+            "The mailbox's administrator does not allow logins from the address this test "
+            "came from."
+        ),
+        N_(
+            "Your settings may still be right: the administrator allows only some networks "
+            "(IP addresses). If your mail app is refused too, ask the administrator to allow "
+            "the network you use."
+        ),
     ),
     Code.UNSAFE_LOGIN: Entry(
         ERROR,

@@ -19,6 +19,7 @@ from app.livetest import (
     plan_test,
     repeated_server,
     stream,
+    verdict,
 )
 from app.untrusted import has_control, is_utf8
 from app.web.http.deps import StateDep
@@ -28,15 +29,29 @@ from app.web.http.security import require_csrf
 from app.web.http.templating import render
 from app.web.http.throttle import TestLimits
 from app.web.routes.live import HUNG_UP, NO_STORE
-from app.web.routes.timeline import Verdict, timeline_svg, verdict, verdict_label
+from app.web.routes.timeline import (
+    HEADLINES,
+    UNTESTED_LABEL,
+    headline,
+    timeline_svg,
+    verdict_label,
+)
 
 router = APIRouter(include_in_schema=False)
 
 
 def _page(request: Request, context: dict[str, object], status: int = 200) -> HTMLResponse:
     gettext = translations(current_lang.get()).gettext
-    unusable = {field: gettext(message) for field, message in UNUSABLE.items()}  # for the JS
-    context = {**context, "unusable": unusable, "max_servers": MAX_SERVERS}
+    # For the JS, which draws the same report as the test streams.
+    unusable = {field: gettext(message) for field, message in UNUSABLE.items()}
+    headlines = {outcome.value: gettext(text) for outcome, text in HEADLINES.items()}
+    context = {
+        **context,
+        "unusable": unusable,
+        "headlines": headlines,
+        "untested_label": gettext(UNTESTED_LABEL),
+        "max_servers": MAX_SERVERS,
+    }
     response = render(request, "test.html", context, status_code=status)
     response.headers.update(NO_STORE)
     return response
@@ -145,19 +160,18 @@ def _list_problem(specs: list[ServerSpec]) -> str | None:
 
 
 def _picture(report: object) -> dict[str, object]:
-    """The report's SVG timeline and each server's green/amber/red verdict."""
+    """The report's headline, SVG timeline and each server's green/amber/red verdict."""
     if not isinstance(report, ReportEvent):
         return {}
     gettext = translations(current_lang.get()).gettext
-    levels = [verdict(r) for r in report.results]
+    outcome, title = headline(report.results, gettext)
     return {
+        "outcome": outcome.value,
+        "headline": title,
         "timeline": timeline_svg(report.results, gettext),
         "verdicts": [
-            {"level": level.value, "label": verdict_label(r, gettext)}
-            for level, r in zip(levels, report.results, strict=True)
+            {"level": verdict(r).value, "label": verdict_label(r, gettext)} for r in report.results
         ],
-        # "Everything works" only when no server has a warning (an unencrypted one, say).
-        "all_green": report.ok and all(level is Verdict.GREEN for level in levels),
     }
 
 

@@ -1,4 +1,5 @@
-"""A live test at a glance: each server's verdict, and its steps as bars on one time axis.
+"""A live test at a glance: its headline, each server's verdict, and its steps as bars on
+one time axis. The verdicts and the outcome are :mod:`app.livetest`'s.
 
 :func:`timeline_svg` draws the SVG of the no-JS report; ``static/tester.js`` draws
 the same picture (same sizes, classes and texts) while the test streams, so keep
@@ -12,12 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from markupsafe import Markup, escape
 
 from app.i18n import N_
-from app.livetest import AuthStatus, ProbeResult, Severity
+from app.livetest import AuthStatus, Outcome, ProbeResult, Verdict, outcome, untested, verdict
 from app.models import Security
 
 Gettext = Callable[[str], str]
@@ -36,45 +36,38 @@ MIN_BAR = 1.5  # a 0 ms step still shows
 SECURITY_WORDS = {Security.TLS: "TLS", Security.STARTTLS: "STARTTLS", Security.NONE: "PLAIN"}
 
 
-class Verdict(StrEnum):
-    """Green: it works. Amber: it works with warnings, or the login was not tried.
-    Red: it failed."""
-
-    GREEN = "green"
-    AMBER = "amber"
-    RED = "red"
-
-
 VERDICT_LABELS = {
     Verdict.GREEN: N_("Works"),
     Verdict.AMBER: N_("Works, with warnings"),
     Verdict.RED: N_("Failed"),
 }
 NOT_TRIED_LABEL = N_("Connects, but the login was not tried")
+# A server the service could not test (offline, busy): nothing about the server is known.
+UNTESTED_LABEL = N_("Not tested")
+# The headline of a report, one per outcome of the test.
+HEADLINES = {
+    Outcome.ALL_GOOD: N_("Everything works"),
+    Outcome.SOME_FAILED: N_("Some servers need attention"),
+    Outcome.ALL_FAILED: N_("Every server failed the test"),
+    Outcome.NOT_TESTED: N_("We could not test your settings"),
+}
 MS = N_("%(ms)s ms")
 TIMELINE_LABEL = N_("Timeline of the test")
 
 
-def verdict(result: ProbeResult) -> Verdict:
-    """Red on an error, a failed login or an error finding; amber when the probe did not
-    fully pass (a warning, a soft failure, no login tried); green otherwise."""
-    severities = {f.severity for f in result.findings}
-    if (
-        result.error is not None
-        or result.auth.status is AuthStatus.FAILED
-        or Severity.ERROR in severities
-    ):
-        return Verdict.RED
-    if not result.ok or Severity.WARNING in severities:
-        return Verdict.AMBER
-    return Verdict.GREEN
-
-
 def verdict_label(result: ProbeResult, gettext: Gettext = str) -> str:
     level = verdict(result)
+    if untested(result):
+        return gettext(UNTESTED_LABEL)
     if level is Verdict.AMBER and result.auth.status is AuthStatus.NOT_ATTEMPTED:
         return gettext(NOT_TRIED_LABEL)
     return gettext(VERDICT_LABELS[level])
+
+
+def headline(results: Sequence[ProbeResult], gettext: Gettext = str) -> tuple[Outcome, str]:
+    """The test's outcome and its headline."""
+    found = outcome(results)
+    return found, gettext(HEADLINES[found])
 
 
 @dataclass(frozen=True)
