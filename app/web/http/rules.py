@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import Headers
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SECRET_PARAMS = frozenset({"password", "passwd", "pwd", "pass", "secret", "authorization_code"})
+
+# How a refused request is answered: (send, status, detail).
+Refuse = Callable[[Send, int, str], Awaitable[None]]
 
 
 def _secret_keys(query: bytes) -> bool:
@@ -97,10 +101,15 @@ def drop_secret_params(scope: Scope) -> None:
 
 
 async def call_with_capped_body(
-    app: ASGIApp, scope: Scope, receive: Receive, send: Send, max_bytes: int
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    max_bytes: int,
+    refuse: Refuse = send_refusal,
 ) -> None:
-    """Runs ``app``, answering 413 once a chunked body passes ``max_bytes``. (A body
-    with a declared length needs no watching: the server reads no more than that.)"""
+    """Runs ``app``, answering 413 with ``refuse`` once a chunked body passes ``max_bytes``.
+    (A body with a declared length needs no watching: the server reads no more than that.)"""
     received = 0
     started = answered = False
 
@@ -112,7 +121,7 @@ async def call_with_capped_body(
             if received > max_bytes:
                 if not started and not answered:
                     answered = True
-                    await send_refusal(send, 413, too_large(max_bytes))
+                    await refuse(send, 413, too_large(max_bytes))
                 return {"type": "http.disconnect"}
         return message
 

@@ -17,14 +17,12 @@ clients, a page in the visitor's language for browsers.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 import anyio
-from babel.dates import format_timedelta
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -45,9 +43,9 @@ from app.ratelimit import Charge, Limit, RateLimited, RateLimiter, asking_client
 from app.web.http.clientip import resolve_client
 from app.web.http.context import request_info
 from app.web.http.deps import StateDep
-from app.web.http.i18n import BABEL_LOCALES, current_lang, translations
+from app.web.http.errorpages import error_page, retry_note, wants_page
+from app.web.http.i18n import current_lang, translations
 from app.web.http.security import CsrfRejected
-from app.web.http.templating import render
 
 MESSAGES: dict[Limit, str] = {
     Limit.TEST: N_("You have run many tests in a short time."),
@@ -66,12 +64,10 @@ MESSAGES: dict[Limit, str] = {
     Limit.DISCOVERY_DOMAIN: N_("You have looked up many addresses at this domain in a short time."),
     Limit.DISCOVERY_DOMAIN_ALL: N_("This domain has been looked up many times in a short time."),
 }
-TITLE = N_("Please wait a moment")
-RETRY = N_("You can try again in %(time)s.")
 CSRF_TITLE = N_("This form has expired")
 CSRF_MESSAGE = N_("Open the page again and send the form once more.")
 NO_STORE = {"Cache-Control": "no-store"}
-JSON_PREFIXES = ("/api/", "/autodiscover/")
+NO_STORE_RAW = ((b"cache-control", b"no-store"),)
 
 
 def client_address(request: Request) -> str:
@@ -179,25 +175,16 @@ DiscoveryLimit = Depends(limit_discovery)
 TestLimits = Annotated[LiveTestLimits, Depends(limit_tests)]
 
 
-def _wants_html(request: Request) -> bool:
-    if request.url.path.startswith(JSON_PREFIXES):
-        return False
-    return "text/html" in request.headers.get("accept", "")
-
-
-def _wait(seconds: int) -> str:
-    locale = BABEL_LOCALES.get(current_lang.get(), "en")
-    return format_timedelta(dt.timedelta(seconds=seconds), threshold=1.0, locale=locale)
-
-
-def _page(request: Request, status: int, title: str, message: str, note: str = "") -> Response:
-    """The error page; its link goes back to the form that was posted, or home."""
-    gettext = translations(current_lang.get()).gettext
-    back = request.url.path if request.method == "POST" else "/"
-    context = {"title": gettext(title), "message": gettext(message), "note": note, "back": back}
-    response = render(request, "error.html", context, status_code=status)
-    response.headers.update(NO_STORE)
-    return response
+def _page(
+    request: Request,
+    status: int,
+    message: str,
+    title: str | None = None,
+    headers: Iterable[tuple[bytes, bytes]] = NO_STORE_RAW,
+) -> Response:
+    """The error page; its "Go back" link returns to the form that was posted."""
+    back = request.url.path if request.method == "POST" else None
+    return error_page(request, status, headers, title=title, message=message, back=back)
 
 
 async def rate_limited(request: Request, exc: Exception) -> Response:
@@ -207,14 +194,12 @@ async def rate_limited(request: Request, exc: Exception) -> Response:
     metrics.rate_limited(exc.limit.value)
     headers = {**NO_STORE, "Retry-After": str(exc.retry_after)}
     message = MESSAGES[exc.limit]
-    if _wants_html(request):
-        note = translations(current_lang.get()).gettext(RETRY) % {"time": _wait(exc.retry_after)}
-        response = _page(request, 429, TITLE, message, note)
-        response.headers.update(headers)
-        return response
-    lang = current_lang.get()  # the page's language, for its script
+    if wants_page(request.scope):
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        return _page(request, 429, message, headers=raw)  # with when to try again
+    lang = current_lang.get()  # the answer's language, for its script
+    retry = retry_note(exc.retry_after)
     gettext = translations(lang).gettext
-    retry = gettext(RETRY) % {"time": _wait(exc.retry_after)}
     space = "" if lang.startswith("zh") else " "  # Chinese sentences need no space between
     body = {
         "detail": f"{gettext(message)}{space}{retry}",
@@ -228,4 +213,4 @@ async def csrf_rejected(request: Request, exc: Exception) -> Response:
     """The exception handler for :class:`CsrfRejected`: 403 and a way back."""
     if not isinstance(exc, CsrfRejected):  # registered for CsrfRejected only
         raise exc
-    return _page(request, 403, CSRF_TITLE, CSRF_MESSAGE)
+    return _page(request, 403, CSRF_MESSAGE, CSRF_TITLE)
