@@ -1,6 +1,8 @@
 # mailsetup: slim, non-root image. Build: docker build -t mailsetup .
 # Run:   docker run -p 8000:8000 -e MAILSETUP_PUBLIC_URL=https://mail-setup.example.com \
 #          -e MAILSETUP_SECRET_KEY=<long random string> mailsetup
+# MAILSETUP_PUBLIC_URL is optional: unset, links and QR codes use each request's origin
+# (see the README's "Configuration").
 # Several instances with shared rate limits and cache: see .ci/compose.yaml and the
 # README's "Production" section.
 FROM python:3.11-slim AS build

@@ -16,6 +16,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import TypeAdapter
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
@@ -26,7 +27,7 @@ from app.paths import DATA_DIR, STATIC_DIR
 from app.providers.db import ProviderDB
 from app.ratelimit import RateLimited, RateLimiter
 from app.settings import Settings, check_settings, get_settings
-from app.web.http import lean, throttle
+from app.web.http import errorpages, lean, throttle
 from app.web.http.edge import Edge
 from app.web.http.security import (
     CsrfRejected,
@@ -181,6 +182,12 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
             data_dir = settings.data_dir or DATA_DIR
             loaded = ProviderDB.from_dir(data_dir)
             log.info("loaded %d providers from %s", len(loaded), data_dir)
+        if settings.public_url is None:
+            log.info(
+                "MAILSETUP_PUBLIC_URL is unset: links, QR codes and documents for mail clients "
+                "use each request's own origin (Host, or X-Forwarded-Host and -Proto from "
+                "MAILSETUP_TRUSTED_PROXIES)"
+            )
         async with _open_state(settings, loaded) as state:
             app.state.mailsetup = state
             yield
@@ -196,7 +203,10 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
         # OpenTelemetry hooks would look for a configured provider on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    # Browsers get these errors as pages (app.web.http.errorpages), everyone else as before.
+    app.add_exception_handler(RequestValidationError, errorpages.for_browsers(_validation_error))
+    app.add_exception_handler(HTTPException, errorpages.http_error)
+    app.add_exception_handler(Exception, errorpages.server_error)
     app.add_exception_handler(RateLimited, throttle.rate_limited)
     app.add_exception_handler(CsrfRejected, throttle.csrf_rejected)
     # First in the router, which tries its routes in order: one pattern match each,

@@ -10,6 +10,7 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from limits import parse_many
 from pydantic import AfterValidator, Field, SecretStr, field_validator
@@ -58,9 +59,11 @@ class Settings(BaseSettings):
     data_dir: Path | None = Field(
         default=None, description="Provider data folder; the embedded data/ when unset."
     )
-    public_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="The service's public base URL, used in documents and DNS records.",
+    public_url: str | None = Field(
+        default=None,
+        description="The service's public base URL (https://host[:port]) for links, QR codes, "
+        "documents and DNS records; when unset, each request's own origin as the trusted "
+        "proxies report it.",
     )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     probe_allow_networks: Annotated[tuple[IPNetwork, ...], NoDecode] = Field(
@@ -206,17 +209,27 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("public_url", "ispdb_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
 
     @field_validator("public_url")
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def _strip_slash(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.rstrip("/")
+        if not urlsplit(value).hostname:
+            raise ValueError("must name a host, as in https://mail-setup.example.com")
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -88,3 +88,22 @@ def test_port_settings_read_ports_and_ranges() -> None:
             parse_ports(bad)
     assert Settings(probe_allow_ports="587-588").probe_allow_ports == {587, 588}
     assert Settings().discovery_allow_ports == frozenset()
+
+
+def test_public_url_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset or empty means each request's own origin; a value must be an http(s) URL
+    with a host, and loses its trailing slash."""
+    from pydantic import ValidationError
+
+    from app.settings import Settings
+
+    monkeypatch.delenv("MAILSETUP_PUBLIC_URL", raising=False)
+    assert Settings().public_url is None
+    assert Settings(public_url="").public_url is None
+    monkeypatch.setenv("MAILSETUP_PUBLIC_URL", " ")
+    assert Settings().public_url is None
+    monkeypatch.setenv("MAILSETUP_PUBLIC_URL", "https://mail-setup.example.com/")
+    assert Settings().public_url == "https://mail-setup.example.com"
+    for bad in ("mail-setup.example.com", "ftp://x.example", "https://", "https:///path"):
+        with pytest.raises(ValidationError):
+            Settings(public_url=bad)

@@ -66,14 +66,18 @@ class Client:
         default_factory=lambda: {Protocol.IMAP: "IMAP", Protocol.POP3: "POP3"})
     security: Mapping[Security, str] = field(default_factory=lambda: TLS_WORDS)
     auth: Mapping[AuthMethod, str] = field(default_factory=lambda: AUTH_WORDS)
+    intro: str = ""  # said before the steps
 
 
 _POP = {Protocol.IMAP: "IMAP", Protocol.POP3: "POP"}
+# Thunderbird asks the domain's autoconfig and its own ISPDB; nothing to download.
+THUNDERBIRD_FINDS = N_("Thunderbird looks these settings up by itself when you enter your "
+                       "address; if it does not find them, enter them by hand as below.")
 _APPLE_STARTTLS = N_("Turning “Use SSL” off for port {starttls_port}: the server then refuses "
                      "the login. Keep it on; Mail uses STARTTLS on that port.")
 
 CLIENT_TEXTS: dict[str, Client] = {
-    "thunderbird": Client(N_("Thunderbird"), steps=(
+    "thunderbird": Client(N_("Thunderbird"), intro=THUNDERBIRD_FINDS, steps=(
         N_("Choose “Account Settings” → “Account Actions” → “Add Mail Account…”, enter your name, "
            "“Email address” {address} and “Password” {secret}, then click “Configure manually”."),
         N_("“Incoming server”: “Protocol” {in_proto}, “Hostname” {in_host}, “Port” {in_port}, "

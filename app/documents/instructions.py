@@ -64,6 +64,7 @@ class Guide:
     mistakes: tuple[str, ...]
     notes: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
+    intro: str = ""
 
 
 CLIENTS: dict[str, str] = {key: client.name for key, client in CLIENT_TEXTS.items()}
@@ -161,4 +162,5 @@ def build_guide(
         mistakes=mistakes,
         notes=tuple(t.get(lang) for t in (*config.hints.before, *config.notes)),
         after=tuple(t.get(lang) for t in config.hints.after),
+        intro=gettext(client.intro) if client.intro else "",
     )

@@ -41,12 +41,43 @@ DESCRIPTION = N_(
 )
 
 
-class ProfileUnavailable(MailsetupError, ValueError):
-    """The config cannot be expressed as a mail profile (no server, or OAuth2 only)."""
-
-
 def _identity(text: str) -> str:
     return text
+
+
+NO_SERVER = N_(
+    "{provider} lists no server for a profile: it needs an incoming and an outgoing server."
+)
+OAUTH2_ONLY = N_(
+    "{provider} accepts only OAuth2 sign-in, which a profile cannot carry. Add the account on "
+    "the device instead: on iPhone or iPad in “Settings” → “Apps” → “Mail” → “Mail Accounts” → "
+    "“Add Account” (before iOS 18: “Settings” → “Mail” → “Accounts”), on a Mac in “Mail” → "
+    "“Add Account…”, and choose your provider there."
+)
+OTHER_AUTH_ONLY = N_(
+    "{provider} accepts only {methods} sign-in, which a profile cannot carry. Set up the "
+    "account by hand in Mail instead."
+)
+
+
+class ProfileUnavailable(MailsetupError, ValueError):
+    """The config cannot be expressed as a mail profile (no server, or OAuth2 only).
+
+    ``message`` is an ``N_`` text; :meth:`explain` says it in a language.
+    """
+
+    def __init__(self, message: str, config: AccountConfig, methods: str = "") -> None:
+        self.message = message
+        self.config = config
+        self.methods = methods
+        super().__init__(self.explain())
+
+    def explain(self, lang: str = "en", gettext: Callable[[str], str] | None = None) -> str:
+        """Why there is no profile, through ``gettext``, naming the provider in ``lang``."""
+        config = self.config
+        provider = config.name.get(lang) if config.name else config.domain
+        text = (gettext or _identity)(self.message)
+        return text.format(provider=provider, methods=self.methods)
 
 
 def profile_identifier(identifier_prefix: str, address: EmailAddress) -> str:
@@ -66,14 +97,21 @@ def _auth(endpoint: ServerEndpoint) -> str | None:
 
 def _pick(endpoints: tuple[ServerEndpoint, ...], config: AccountConfig) -> ServerEndpoint:
     if not endpoints:
-        raise ProfileUnavailable(f"{config.domain} lists no server for this profile")
+        raise ProfileUnavailable(NO_SERVER, config)
     usable = [e for e in endpoints if _auth(e) is not None]
     if not usable:
-        methods = ", ".join(m.value for m in endpoints[0].auth)
-        raise ProfileUnavailable(
-            f"{config.domain} accepts only {methods} sign-in, which a profile cannot carry"
-        )
+        methods = list(dict.fromkeys(m for e in endpoints for m in e.auth))
+        if methods == [AuthMethod.OAUTH2]:
+            raise ProfileUnavailable(OAUTH2_ONLY, config)
+        raise ProfileUnavailable(OTHER_AUTH_ONLY, config, ", ".join(m.value for m in methods))
     return usable[0]
+
+
+def profile_servers(config: AccountConfig) -> tuple[ServerEndpoint, ServerEndpoint]:
+    """The incoming and outgoing server a profile of ``config`` holds; raise
+    :class:`ProfileUnavailable` when it cannot have one (pages ask before offering it)."""
+    incoming = config.by_protocol(Protocol.IMAP) or config.by_protocol(Protocol.POP3)
+    return _pick(incoming, config), _pick(config.outgoing, config)
 
 
 def _server_keys(prefix: str, endpoint: ServerEndpoint, address: EmailAddress) -> dict[str, Any]:
@@ -104,8 +142,7 @@ def render_profile(
     ``account_name`` (the sender name) defaults to the address's local part.
     """
     imap = config.by_protocol(Protocol.IMAP)
-    incoming = _pick(imap or config.by_protocol(Protocol.POP3), config)
-    outgoing = _pick(config.outgoing, config)
+    incoming, outgoing = profile_servers(config)
     identifier = profile_identifier(identifier_prefix, address)
     provider = config.name.get(lang) if config.name else config.domain
     values = {

@@ -10,7 +10,8 @@ all work the same way.
 Update the catalogs after changing UI strings (from the repository root)::
 
     .venv/bin/pybabel extract -F pyproject.toml -o /tmp/messages.pot .
-    .venv/bin/pybabel update -i /tmp/messages.pot -d app/translations --no-fuzzy-matching
+    .venv/bin/pybabel update -i /tmp/messages.pot -d app/translations --no-fuzzy-matching \
+        --ignore-obsolete
 
 then translate every new or empty ``msgstr`` in both files; the tests in
 ``tests/web/test_i18n_catalogs.py`` fail until each one is done.

@@ -74,25 +74,14 @@ async def test_browse_and_search_providers(open_page: OpenPage) -> None:
     await pw.expect(page.get_by_role("heading", level=1)).to_contain_text("QQ Mail")
 
 
-async def test_download_autoconfig_and_apple_profile(open_page: OpenPage) -> None:
+async def test_download_apple_profile_and_read_the_owners_autoconfig(open_page: OpenPage) -> None:
     page = await open_page()
     await page.goto("/setup?email=someone@qq.com")
-
-    async with page.expect_download() as info:
-        await page.get_by_role("link", name="Download the autoconfig file (Thunderbird)").click()
-    download = await info.value
-    assert download.suggested_filename == "config-v1.1.xml"
-    root = ElementTree.fromstring((await download.path()).read_bytes())
-    assert root.tag == "clientConfig"
-    incoming = root.find("emailProvider/incomingServer")
-    assert incoming is not None
-    assert incoming.get("type") == "imap"
-    assert incoming.findtext("hostname") == "imap.qq.com"
-    assert incoming.findtext("port") == "993"
-    assert incoming.findtext("socketType") == "SSL"
-    outgoing = root.find("emailProvider/outgoingServer")
-    assert outgoing is not None
-    assert outgoing.findtext("hostname") == "smtp.qq.com"
+    # Thunderbird cannot import a file: the page offers none and says what it does instead.
+    await pw.expect(page.get_by_role("link", name=re.compile("autoconfig"))).to_have_count(0)
+    await pw.expect(page.locator("#thunderbird-finds")).to_contain_text(
+        "Thunderbird looks these settings up by itself"
+    )
 
     async with page.expect_download() as info:
         await page.get_by_role("link", name="Download the profile for iPhone, iPad and Mac").click()
@@ -105,6 +94,32 @@ async def test_download_autoconfig_and_apple_profile(open_page: OpenPage) -> Non
     assert mail["EmailAddress"] == "someone@qq.com"
     assert mail["IncomingMailServerHostName"] == "imap.qq.com"
     assert mail["OutgoingMailServerHostName"] == "smtp.qq.com"
+
+    # The autoconfig document is for domain owners, linked from their page.
+    await page.goto("/domains?domain=qq.com")
+    href = await page.locator("#autoconfig-document a").get_attribute("href")
+    assert href == "/v1.1/qq.com"
+    response = await page.request.get(href)
+    assert response.ok
+    root = ElementTree.fromstring(await response.body())
+    assert root.tag == "clientConfig"
+    incoming = root.find("emailProvider/incomingServer")
+    assert incoming is not None
+    assert incoming.get("type") == "imap"
+    assert incoming.findtext("hostname") == "imap.qq.com"
+    assert incoming.findtext("port") == "993"
+    assert incoming.findtext("socketType") == "SSL"
+    outgoing = root.find("emailProvider/outgoingServer")
+    assert outgoing is not None
+    assert outgoing.findtext("hostname") == "smtp.qq.com"
+
+
+async def test_no_profile_for_an_oauth2_only_provider(open_page: OpenPage) -> None:
+    page = await open_page()
+    await page.goto("/setup?email=someone@outlook.com")
+    await pw.expect(page.get_by_role("link", name=re.compile("profile"))).to_have_count(0)
+    await pw.expect(page.locator("#no-profile")).to_contain_text("accepts only OAuth2 sign-in")
+    await pw.expect(page.locator("figure.qr")).to_have_count(1)
 
 
 async def focused(page: object) -> str:

@@ -205,3 +205,14 @@ def test_hints_in_the_requested_language(db: ProviderDB) -> None:
     guide = build_guide(config, EmailAddress.parse("a@qq.com"), "thunderbird", "zh-Hant")
     assert guide.after == tuple(h.zh_hant for h in config.hints.after)
     assert guide.notes[: len(config.hints.before)] == tuple(h.zh_hant for h in config.hints.before)
+
+
+def test_thunderbird_says_it_finds_the_settings_itself(db: ProviderDB) -> None:
+    """No autoconfig file to download: the guide says Thunderbird looks the settings up."""
+    config = db.config_for("qq.com")
+    address = EmailAddress.parse("pat@qq.com")
+    guide = build_guide(config, address, "thunderbird", gettext=lambda t: "«" + t)
+    assert guide.intro == "«" + client_texts.THUNDERBIRD_FINDS
+    assert "looks these settings up by itself" in guide.intro
+    others = [build_guide(config, address, c) for c in CLIENTS if c != "thunderbird"]
+    assert [g.intro for g in others] == [""] * len(others)

@@ -11,7 +11,7 @@ import pytest
 
 from app.documents import mobileconfig as mc
 from app.errors import MailsetupError
-from app.models import AccountConfig, EmailAddress
+from app.models import AccountConfig, AuthMethod, EmailAddress
 from app.providers.db import ProviderDB
 from tests.documents.synthetic import LOCALPART, PLAIN, POP_ONLY, STARTTLS_ONLY, address_for
 
@@ -147,10 +147,33 @@ def test_plain_server_without_tls_or_smtp_auth() -> None:
 
 
 def test_oauth2_only_cannot_be_a_profile(db: ProviderDB) -> None:
-    with pytest.raises(mc.ProfileUnavailable, match="oauth2") as info:
-        render(db.config_for("outlook.com"), EmailAddress.parse("a@outlook.com"))
+    config = db.config_for("outlook.com")
+    with pytest.raises(mc.ProfileUnavailable, match="accepts only OAuth2 sign-in") as info:
+        render(config, EmailAddress.parse("a@outlook.com"))
     assert isinstance(info.value, MailsetupError)
     assert isinstance(info.value, ValueError)
+    assert info.value.message == mc.OAUTH2_ONLY
+    assert "“Settings” → “Mail” → “Accounts”" in str(info.value)
+    # The page asks the same function before it offers the profile.
+    with pytest.raises(mc.ProfileUnavailable) as asked:
+        mc.profile_servers(config)
+    assert str(asked.value) == str(info.value)
+    # Said in the language asked for: the provider's name and the catalog's text.
+    told = asked.value.explain("zh-Hant", mark)
+    assert told.startswith("«" + config.name.get("zh-Hant"))
+
+
+def test_other_sign_in_methods_are_named() -> None:
+    gssapi_only = PLAIN.model_copy(
+        update={
+            "endpoints": tuple(
+                e.model_copy(update={"auth": (AuthMethod.GSSAPI,)}) for e in PLAIN.endpoints
+            )
+        }
+    )
+    with pytest.raises(mc.ProfileUnavailable, match="accepts only gssapi sign-in") as info:
+        mc.profile_servers(gssapi_only)
+    assert info.value.message == mc.OTHER_AUTH_ONLY
 
 
 def test_retired_provider_has_no_profile(db: ProviderDB) -> None:

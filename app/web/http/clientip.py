@@ -7,7 +7,8 @@ right-most address that is not a trusted proxy is the client. Everything left of
 it may have been written by the client and is ignored. An entry that is not an
 address (``unknown``, an obfuscated name, garbage) ends the walk at the last
 trusted hop. The scheme comes from the nearest proxy's ``X-Forwarded-Proto`` (or
-``proto=``) the same way.
+``proto=``) the same way, and :func:`forwarded_host` reads its ``X-Forwarded-Host``
+(or ``host=``).
 """
 
 from __future__ import annotations
@@ -84,6 +85,27 @@ def _hops(headers: Headers, header: str) -> tuple[list[str], str | None]:
 
 def _trusted(ip: IPAddress, trusted: tuple[IPNetwork, ...]) -> bool:
     return any(ip.version == net.version and ip in net for net in trusted)
+
+
+def _trusted_peer(scope: Scope, trusted: tuple[IPNetwork, ...]) -> bool:
+    peer_info = scope.get("client")
+    peer = parse_node(peer_info[0]) if peer_info else None
+    return peer is not None and _trusted(peer, trusted)
+
+
+def forwarded_host(scope: Scope, trusted: tuple[IPNetwork, ...], header: str) -> str | None:
+    """The host the nearest proxy forwarded (``X-Forwarded-Host``, or ``host=`` of
+    ``Forwarded``), or None; always None when the peer is not a trusted proxy."""
+    if not _trusted_peer(scope, trusted):
+        return None
+    headers = Headers(scope=scope)
+    if header == "forwarded":
+        elements = _tail(headers.getlist("forwarded"))
+        value = _forwarded_pairs(elements[-1]).get("host") if elements else None
+    else:
+        hosts = _tail(headers.getlist("x-forwarded-host"))
+        value = hosts[-1].strip() if hosts else None
+    return value or None
 
 
 def resolve_client(scope: Scope, trusted: tuple[IPNetwork, ...], header: str) -> Client:

@@ -2,11 +2,13 @@
 
 In order: a request id and the client (:mod:`app.web.http.context`); the request
 rules (secret-looking query parameters dropped, 415 and 413, a capped body:
-:mod:`app.web.http.rules`); Autodiscover paths in any letter case
-(:func:`canonical_path`); the language (:mod:`app.web.http.i18n`). On the way out
-every response gets the request id, the security headers
-(:mod:`app.web.http.security`; and a new CSRF cookie), and HTML its language; then
-the request is counted and logged under its route template.
+:mod:`app.web.http.rules`; pages for browsers, :mod:`app.web.http.errorpages`);
+Autodiscover paths in any letter case (:func:`canonical_path`); the language
+(:mod:`app.web.http.i18n`). On the way out every response gets the request id, the
+security headers
+(:mod:`app.web.http.security`; and a new CSRF cookie), ``Cache-Control: private`` when
+its links came from the request's origin (:mod:`app.web.http.origin`), and HTML its
+language; then the request is counted and logged under its route template.
 
 One layer instead of one per concern: each ASGI layer wraps every send, and
 for the small documents mail clients fetch most, the layers cost more than
@@ -31,8 +33,10 @@ from app.web.http.context import (
     request_id_of,
     route_label,
 )
+from app.web.http.errorpages import refuser
 from app.web.http.i18n import current_lang, label_html, load_catalogs, request_language
-from app.web.http.rules import call_with_capped_body, drop_secret_params, refusal, send_refusal
+from app.web.http.origin import private_headers
+from app.web.http.rules import call_with_capped_body, drop_secret_params, refusal
 from app.web.http.security import secure_headers
 from app.web.http.statekeys import StateKey
 
@@ -79,9 +83,10 @@ class Edge:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = secure_headers(
-                    message.get("headers", ()), https, state.get(StateKey.CSRF_COOKIE)
-                )
+                headers = message.get("headers", ())
+                if StateKey.REQUEST_ORIGIN in state:
+                    headers = private_headers(headers)
+                headers = secure_headers(headers, https, state.get(StateKey.CSRF_COOKIE))
                 headers.append(rid_header)
                 if lang is not None:
                     label_html(headers, lang)
@@ -95,7 +100,12 @@ class Edge:
             headers = Headers(scope=scope)
             refused = refusal(scope, headers, self.max_bytes)
             if refused is not None:
-                await send_refusal(send_out, *refused)
+                lang = request_language(scope, headers)
+                lang_token = current_lang.set(lang)
+                try:
+                    await refuser(scope)(send_out, *refused)
+                finally:
+                    current_lang.reset(lang_token)
                 return
             scope["path"] = canonical_path(scope["path"])
             lang = request_language(scope, headers)
@@ -103,7 +113,10 @@ class Edge:
             before = dict(scope)  # the router rewrites paths of mounts in place
             try:
                 if "transfer-encoding" in headers:  # a declared length was checked above
-                    await call_with_capped_body(self.app, scope, receive, send_out, self.max_bytes)
+                    refuse = refuser(scope)
+                    await call_with_capped_body(
+                        self.app, scope, receive, send_out, self.max_bytes, refuse
+                    )
                 else:
                     await self.app(scope, receive, send_out)
             finally:

@@ -12,3 +12,4 @@ class StateKey(StrEnum):
     HTTPS = "mailsetup.https"  # whether the client came over TLS, set by the edge
     CSRF_TOKEN = "mailsetup.csrf_token"  # noqa: S105 - a state key, not a secret
     CSRF_COOKIE = "mailsetup.csrf_set_cookie"  # a new CSRF token the response must set
+    REQUEST_ORIGIN = "mailsetup.request_origin"  # links came from the request: keep it private

@@ -24,8 +24,9 @@ from app.documents.signing import sign_profile
 from app.errors import InvalidAddress
 from app.models import AccountConfig, EmailAddress, Status
 from app.settings import Settings
-from app.web.http.deps import DiscovererDep, SettingsDep, StateDep, state_of
+from app.web.http.deps import DiscovererDep, StateDep, state_of
 from app.web.http.lean import LeanRoute, PreparedResponse
+from app.web.http.origin import public_origin
 from app.web.http.templating import current_lang, translations
 from app.web.http.throttle import DiscoveryLimit, limit_discovery
 
@@ -100,33 +101,32 @@ LEAN_ROUTES = [
 ]
 
 
-def _v2(protocol: str | None, settings: Settings) -> JSONResponse:
-    status, body = ad.autodiscover_v2(protocol or "", settings.public_url)
+def _v2(protocol: str | None, request: Request) -> JSONResponse:
+    status, body = ad.autodiscover_v2(protocol or "", public_origin(request))
     return JSONResponse(body, status_code=status)
 
 
 @router.get("/autodiscover/autodiscover.json")
 def autodiscover_v2(
     request: Request,
-    settings: SettingsDep,
     Protocol: str | None = None,  # noqa: N803
 ) -> JSONResponse:
-    """Autodiscover v2: where the v1 (POX) endpoint is. Its URL comes from MAILSETUP_PUBLIC_URL."""
-    return _v2(Protocol or request.query_params.get("protocol"), settings)
+    """Autodiscover v2: where the v1 (POX) endpoint is, under MAILSETUP_PUBLIC_URL or the
+    request's origin."""
+    return _v2(Protocol or request.query_params.get("protocol"), request)
 
 
 @router.get("/autodiscover/autodiscover.json/v1.0/{email}")
 def autodiscover_v2_path(
     request: Request,
     email: str,
-    settings: SettingsDep,
     Protocol: str | None = None,  # noqa: N803
 ) -> JSONResponse:
-    return _v2(Protocol or request.query_params.get("protocol"), settings)
+    return _v2(Protocol or request.query_params.get("protocol"), request)
 
 
-def _identifier_prefix(settings: Settings) -> str:
-    host = urlsplit(settings.public_url).hostname or "mailsetup.invalid"
+def _identifier_prefix(request: Request) -> str:
+    host = urlsplit(public_origin(request)).hostname or "mailsetup.invalid"
     return ".".join(reversed(host.split("."))) + ".mailsetup"
 
 
@@ -174,6 +174,7 @@ def load_signer(settings: Settings) -> Callable[[bytes], bytes] | None:
 
 @router.get("/apple/mobileconfig", response_class=Response, dependencies=[DiscoveryLimit])
 async def apple_profile(
+    request: Request,
     state: StateDep,
     emailaddress: Annotated[str | None, Query(max_length=320)] = None,
     email: Annotated[str | None, Query(max_length=320)] = None,
@@ -192,13 +193,14 @@ async def apple_profile(
         profile = mobileconfig.render_profile(
             config,
             address,
-            identifier_prefix=_identifier_prefix(settings),
+            identifier_prefix=_identifier_prefix(request),
             organization=settings.organization,
             lang=lang,
             gettext=translations(lang).gettext,
         )
-    except mobileconfig.ProfileUnavailable as exc:
-        return PlainTextResponse(f"{exc}\n", status_code=409)
+    except mobileconfig.ProfileUnavailable as exc:  # the setup page offers no link then
+        text = exc.explain(lang, translations(lang).gettext)
+        return PlainTextResponse(f"{text}\n", status_code=409)
     filename = mobileconfig.profile_filename(address)
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from app.discovery.service import NotDiscovered, resolve
+from app.documents.client_texts import THUNDERBIRD_FINDS
 from app.documents.instructions import CLIENTS, GuideUnavailable, build_guide
+from app.documents.mobileconfig import ProfileUnavailable, profile_servers
 from app.errors import InvalidAddress
-from app.models import Protocol, Status
+from app.models import AccountConfig, EmailAddress, Protocol, Status
 from app.providers.lookup import EndpointAnswer, LookupAnswer, answer_from_config
 from app.web.http.deps import DBDep, DiscovererDep
 from app.web.http.templating import current_lang, loc, render, templates, translations
@@ -33,6 +35,20 @@ def _grouped(answer: LookupAnswer) -> list[tuple[Protocol, list[EndpointAnswer]]
         if endpoints:
             groups.append((protocol, list(endpoints)))
     return groups
+
+
+def _profile(
+    config: AccountConfig, address: EmailAddress | None, lang: str
+) -> tuple[str | None, str | None]:
+    """(the Apple profile's link, or why there is none): the profile route
+    (app.web.routes.clientconfig) refuses exactly what ``profile_servers`` refuses."""
+    if address is None or config.status is Status.RETIRED or not config.endpoints:
+        return None, None
+    try:
+        profile_servers(config)
+    except ProfileUnavailable as exc:
+        return None, exc.explain(lang, translations(lang).gettext)
+    return "/apple/mobileconfig?" + urlencode({"email": address.address}), None
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -65,11 +81,8 @@ async def setup(
     answer = answer_from_config(
         config, address, trace=found.trace, findings=found.findings, alternatives=found.alternatives
     )
-    domain = config.domain
-    autoconfig_url = "/mail/config-v1.1.xml?" + urlencode(
-        {"emailaddress": address.address if address else f"you@{domain}"}
-    )
     lang = current_lang.get()
+    profile_url, no_profile = _profile(config, address, lang)
     guides = []
     if address is not None and answer.endpoints:
         gettext = translations(lang).gettext
@@ -82,10 +95,9 @@ async def setup(
         "groups": _grouped(answer),
         "email": email,
         "address": address,
-        "autoconfig_url": autoconfig_url,
-        "mobileconfig_url": "/apple/mobileconfig?" + urlencode({"email": address.address})
-        if address
-        else None,
+        "thunderbird_finds": THUNDERBIRD_FINDS,
+        "mobileconfig_url": profile_url,
+        "no_profile": no_profile,
         "guides": guides,
         "record": db.get(answer.provider) if answer.provider else None,
     }

@@ -1,8 +1,10 @@
 """QR codes on the setup page, drawn as inline SVG by segno (no image service).
 
 One code opens the setup page on a phone, the other downloads the Apple
-profile. Their links start with ``MAILSETUP_PUBLIC_URL``, never with the
-request's Host header, so a forged Host cannot put another site into a code.
+profile (only where one can be built). Their links start with
+``MAILSETUP_PUBLIC_URL``, or, when it is unset, with the request's own origin
+(:mod:`app.web.http.origin`: forwarding headers count only from trusted proxies,
+and the page is then ``Cache-Control: private``).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from fastapi import Request
 from markupsafe import Markup
 
 from app.i18n import N_
-from app.web.http.deps import state_of
 from app.web.http.i18n import current_lang, translations
+from app.web.http.origin import public_origin
 
 SETUP_LABEL = N_("QR code: open these settings on your phone")
 PROFILE_LABEL = N_("QR code: install the profile on iPhone or iPad")
@@ -58,7 +60,7 @@ class QRCode:
 
 def setup_codes(request: Request, email: str, *, profile: bool) -> list[QRCode]:
     """The setup page's codes for ``email``; the profile's too when ``profile`` is true."""
-    public_url = state_of(request).settings.public_url
+    public_url = public_origin(request)
     gettext = translations(current_lang.get()).gettext
     wanted = [(setup_link(public_url, email), SETUP_LABEL, SETUP_CAPTION)]
     if profile:

@@ -42,7 +42,10 @@ async def test_setup_page_for_qq(client: httpx.AsyncClient) -> None:
     assert "Authorization code (授权码)" in text
     assert 'data-copy="imap.qq.com"' in r.text
     assert 'data-copy="993"' in r.text
-    assert "/mail/config-v1.1.xml?emailaddress=someone%40qq.com" in r.text
+    # Thunderbird finds the settings itself: no file to download, the page says so.
+    assert "config-v1.1.xml" not in r.text
+    assert "Thunderbird looks these settings up by itself" in text
+    assert 'href="/apple/mobileconfig?email=someone%40qq.com"' in r.text
     # The provider's steps come before the server settings.
     assert r.text.index("First, in your provider") < r.text.index("Server settings")
 
@@ -112,7 +115,8 @@ text = { en = "STEP-TEXT", zh-Hans = "步骤", zh-Hant = "步驟" }
             assert banner in text, domain
             assert "REASON-TEXT" in text
         assert ("Server settings" in text) is has_servers, domain
-        assert ("autoconfig" in text) is has_servers, domain
+        assert ("Automatic setup" in text) is has_servers, domain
+        assert "config-v1.1.xml" not in r.text
     prep = await c.get("/setup", params={"email": "me@prep.example"})
     assert "STEP-TEXT" in prep.text
     assert "https://prep.example/settings" in prep.text
