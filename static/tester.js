@@ -1,8 +1,9 @@
-// The live test, streamed. The form on /test is posted as JSON to /api/v1/test with
-// "Accept: application/x-ndjson"; each line of the answer is one event (start, step,
-// result, report), shown as it arrives: steps in a list and as bars on an SVG
-// timeline, then each server's verdict, findings and transcript. The markup is the
-// one templates/test.html renders for the no-JS report, and the timeline follows
+// The live test, streamed. The tester's form (templates/_tester.html, on /test and on
+// the setup page) is posted as JSON to /api/v1/test with "Accept: application/x-ndjson";
+// each line of the answer is one event (start, step, result, report), shown after the
+// form as it arrives: steps in a list and as bars on an SVG timeline, then each
+// server's verdict, findings and transcript. The markup is the one
+// templates/_tester.html renders for the no-JS report, and the timeline follows
 // app/web/routes/timeline.py: keep the three in step. Without JavaScript, or without
 // streaming fetch, the form posts to /test as usual.
 "use strict";
@@ -229,8 +230,18 @@
     }
 
     report(event) {
-      // The server decides the outcome (app/livetest/verdicts.py), for this page and /test.
-      this.heading.textContent = T.headlines[event.outcome];
+      // The server decides the outcome (app/livetest/verdicts.py) and words the headline,
+      // naming the mail app when the form says which one.
+      this.heading.textContent = event.headline || T.headlines[event.outcome];
+      // And, when something failed, the one thing to fix first.
+      this.section.querySelector("p.diagnosis")?.remove();
+      if (event.diagnosis) {
+        const lead = html("p", { class: "diagnosis" });
+        const fix = html("span", { class: "fix" });
+        fix.append(html("span", { class: "label" }, T.fix), " ", event.diagnosis.fix);
+        lead.append(html("strong", {}, event.diagnosis.message), fix);
+        this.heading.after(lead);
+      }
       this.section.dataset.outcome = event.outcome;
       this.summary.textContent = fill(T.summary, {
         n: event.results.length, ms: Math.round(event.duration_ms),
@@ -304,6 +315,17 @@
     return `HTTP ${response.status}`;
   }
 
+  // After a result: the button tests again, and a link leads back to the settings of
+  // the address (and mail app) just tested.
+  function offerAgain(body) {
+    form.querySelector("button[type=submit]").textContent = T.again;
+    const back = document.getElementById("back-to-settings");
+    if (!back) return;
+    const client = body.client ? `&client=${encodeURIComponent(body.client)}` : "";
+    back.href = `/setup?email=${encodeURIComponent(body.email)}${client}`;
+    back.parentElement.hidden = false;
+  }
+
   async function run(body, headers) {
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
@@ -314,7 +336,6 @@
         method: "POST", body: JSON.stringify(body), credentials: "same-origin", cache: "no-store",
         headers: { "Content-Type": "application/json", Accept: "application/x-ndjson", ...headers },
       });
-      form.elements.password.value = "";  // as the no-JS page: the password is not kept
       if (!response.ok) {
         showError(await problem(response));
         return;
@@ -336,6 +357,7 @@
       }
       if (buffer.trim()) current.handle(JSON.parse(buffer));
       if (current.section.dataset.state !== "done") throw new Error("the stream ended early");
+      offerAgain(body);
     } catch (err) {
       console.warn("live test failed", err);
       current?.finish("broken");
@@ -355,6 +377,7 @@
     if (f.username.value.trim()) body.username = f.username.value.trim();
     if (servers.length) body.servers = servers;
     if (f.allow_invalid_certificate.checked) body.allow_invalid_certificate = true;
+    if (f.client?.value) body.client = f.client.value;
     const headers = {};
     for (const input of form.querySelectorAll("input[type=hidden]")) {
       if (/csrf/i.test(input.name)) headers["X-CSRF-Token"] = input.value;

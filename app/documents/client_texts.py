@@ -67,6 +67,7 @@ class Client:
     security: Mapping[Security, str] = field(default_factory=lambda: TLS_WORDS)
     auth: Mapping[AuthMethod, str] = field(default_factory=lambda: AUTH_WORDS)
     intro: str = ""  # said before the steps
+    finish: str = ""  # the last action in the client, once a test shows the settings work
 
 
 _POP = {Protocol.IMAP: "IMAP", Protocol.POP3: "POP"}
@@ -92,7 +93,8 @@ CLIENT_TEXTS: dict[str, Client] = {
         N_("Choosing “Encrypted password” when the server expects “Normal password”: the login "
            "fails although the password is right."),
     ), oauth=N_("Enter your name and {address}, leave “Password” empty and click “Continue”; "
-                "Thunderbird picks “OAuth2” (set up manually: “Authentication method” “OAuth2”).")),
+                "Thunderbird picks “OAuth2” (set up manually: “Authentication method” “OAuth2”)."),
+       finish=N_("Go back to Thunderbird and click “Done”.")),
     "outlook": Client(N_("Outlook for Windows (classic)"), protocols=_POP, steps=(
         N_("Choose “File” → “Add Account”, enter {address}, open “Advanced options”, tick “Let me "
            "set up my account manually” and click “Connect”. Choose “{in_proto}”."),
@@ -110,7 +112,9 @@ CLIENT_TEXTS: dict[str, Client] = {
     ), when={"pop": N_("With POP, “Remove from server after 14 days” (“More Settings” → "
                        "“Advanced”) deletes mail from the server, so other devices lose it.")},
        oauth=N_("Choose “File” → “Add Account”, enter {address} and click “Connect”; do not open "
-                "“Advanced options”.")),
+                "“Advanced options”."),
+       finish=N_("Go back to Outlook, click “Next”, type the password you just tested and "
+                 "click “Connect”.")),
     "new-outlook": Client(N_("New Outlook for Windows"), protocols=_POP, steps=(
         N_("Open “Settings” → “Accounts” → “Email accounts” → “Add account”, enter {address}, "
            "click “Continue”, choose “{in_proto}” as your provider and click “Show more”."),
@@ -124,7 +128,8 @@ CLIENT_TEXTS: dict[str, Client] = {
            "Microsoft's cloud, so servers on your own computer or network cannot work, and "
            "{provider} may report a sign-in from an unfamiliar place."),
     ), oauth=N_("Open “Settings” → “Accounts” → “Email accounts” → “Add account”, enter {address} "
-                "and click “Continue”.")),
+                "and click “Continue”."),
+       finish=N_("Go back to new Outlook and click “Continue”.")),
     "apple-mail": Client(N_("Apple Mail (macOS)"), protocols=_POP, auth=APPLE_AUTH, security={
         Security.TLS: N_("ticked"), Security.STARTTLS: N_("ticked"), Security.NONE: N_("unticked"),
     }, steps=(
@@ -142,7 +147,8 @@ CLIENT_TEXTS: dict[str, Client] = {
            "keeps trying ports it guessed."),
     ), when={"starttls": _APPLE_STARTTLS},
        oauth=N_("Choose “Mail” → “Add Account…” and pick your provider in the list (Microsoft "
-                "accounts: “Microsoft Exchange”), not “Other Mail Account…”.")),
+                "accounts: “Microsoft Exchange”), not “Other Mail Account…”."),
+       finish=N_("Go back to Mail on your Mac and click “Sign In”.")),
     "ios": Client(N_("Mail on iPhone and iPad"), protocols=_POP, auth=APPLE_AUTH, security={
         Security.TLS: N_("on"), Security.STARTTLS: N_("on"), Security.NONE: N_("off"),
     }, steps=(
@@ -161,7 +167,8 @@ CLIENT_TEXTS: dict[str, Client] = {
            "account is saved but never connects."),
     ), when={"starttls": _APPLE_STARTTLS},
        oauth=N_("Open “Settings” → “Apps” → “Mail” → “Mail Accounts” → “Add Account” and tap your "
-                "provider's button (for example “Outlook.com” or “Google”), not “Other”.")),
+                "provider's button (for example “Outlook.com” or “Google”), not “Other”."),
+       finish=N_("Go back to Mail on your iPhone or iPad, tap “Next”, then “Save”.")),
     "gmail-android": Client(N_("Gmail for Android"), protocols={
         Protocol.IMAP: N_("Personal (IMAP)"), Protocol.POP3: N_("Personal (POP3)"),
     }, steps=(
@@ -177,7 +184,8 @@ CLIENT_TEXTS: dict[str, Client] = {
     ), when={"pop": N_("With POP3, “Delete email from server” set to “When I delete from Inbox”: "
                        "mail deleted on the phone is gone everywhere.")},
        oauth=N_("Tap your profile picture → “Add another account” and choose your provider (for "
-                "example “Outlook, Hotmail, and Live”), not “Other”.")),
+                "example “Outlook, Hotmail, and Live”), not “Other”."),
+       finish=N_("Go back to the Gmail app and tap “Next”.")),
     "thunderbird-android": Client(N_("Thunderbird for Android (K-9 Mail)"), steps=(
         N_("Tap “Add account”, enter {address} and tap “Next”. If the app fills in settings by "
            "itself, check them against the values below."),
@@ -191,7 +199,8 @@ CLIENT_TEXTS: dict[str, Client] = {
            "password” over an encrypted connection."),
     ), when={"pop": N_("With POP3, “When I delete a message” set to “Delete from server”: mail "
                        "deleted on the phone is gone everywhere.")},
-       oauth=N_("Tap “Add account”, enter {address} and tap “Next”; the app chooses OAuth2.")),
+       oauth=N_("Tap “Add account”, enter {address} and tap “Next”; the app chooses OAuth2."),
+       finish=N_("Go back to Thunderbird for Android and tap “Next”.")),
     "foxmail": Client(N_("Foxmail"), security={
         Security.TLS: N_("tick “SSL”"), Security.NONE: N_("leave “SSL” unticked"),
         Security.STARTTLS: N_("leave “SSL” unticked and tick “如果服务器支持，就使用STARTTLS"
@@ -209,6 +218,7 @@ CLIENT_TEXTS: dict[str, Client] = {
            "server refuses an unencrypted login."),
     ), when={"starttls": N_("Ticking “SSL” for port {starttls_port}: that port needs STARTTLS.")},
        oauth=N_("Open the menu → “账号管理” (Account management) → “新建” (New) and choose your "
-                "provider in the list.")),
+                "provider in the list."),
+       finish=N_("Go back to Foxmail and click “创建” (Create).")),
 }
 # fmt: on

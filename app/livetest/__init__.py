@@ -24,7 +24,7 @@ from app.livetest.servers import (
 from app.livetest.verdicts import Outcome, Verdict, outcome, untested, verdict
 from app.models import AccountConfig, EmailAddress
 from app.net.guard import Resolver
-from app.probe.report import AuthStatus, Direction, Mechanism, ProbeResult, Severity
+from app.probe.report import AuthStatus, Direction, Finding, Mechanism, ProbeResult, Severity
 from app.probe.runner import MAX_SERVERS as MAX_SERVERS  # each server is a test, counted
 from app.probe.runner import Event, ReportEvent, ResultEvent, StepEvent, Target, run_tests
 from app.probe.slots import ANYONE
@@ -38,6 +38,7 @@ __all__ = [
     "CommandText",
     "Direction",
     "Event",
+    "Finding",
     "Mechanism",
     "Outcome",
     "Plan",
@@ -192,6 +193,13 @@ async def run_plan(
     return await last_report(stream(plan, password, settings, resolver, **options))
 
 
-async def ndjson(events: AsyncIterator[Event]) -> AsyncIterator[bytes]:
+async def ndjson(
+    events: AsyncIterator[Event],
+    extra: Callable[[ReportEvent], dict[str, Any]] | None = None,
+) -> AsyncIterator[bytes]:
+    """One JSON line per event; ``extra`` adds fields to the report's line."""
     async for event in events:
-        yield json.dumps(event_json(event), ensure_ascii=False).encode() + b"\n"
+        body = event_json(event)
+        if extra is not None and isinstance(event, ReportEvent):
+            body.update(extra(event))
+        yield json.dumps(body, ensure_ascii=False).encode() + b"\n"

@@ -98,7 +98,57 @@ async def test_the_report_streams_in(open_page: OpenPage, live_app: LiveApp) -> 
     await screenshot(page.locator("#report figure.timeline"), "timeline-en")
     await check_report(page, live_app, "green", "Works")
     assert USERS[ALICE] not in await page.content()
-    await pw.expect(page.locator("#password")).to_have_value("")
+    # Ready to test again: the password stays in its field, never in the page's HTML.
+    await pw.expect(page.locator("#password")).to_have_value(USERS[ALICE])
+    await pw.expect(page.locator("form.tester button[type=submit]")).to_have_text("Test again")
+
+
+FOXMAIL_DONE = {
+    "en": "Receiving and sending work. Go back to Foxmail and click “创建” (Create).",
+    "zh-Hans": "收信和发信都正常。回到 Foxmail，点击“创建”。",
+    "zh-Hant": "收信和寄信都正常。回到 Foxmail，點選「创建」（建立）。",
+}
+TEST_AGAIN = {"en": "Test again", "zh-Hans": "再测一次", "zh-Hant": "再測一次"}
+
+
+@pytest.mark.parametrize("lang", list(FOXMAIL_DONE))
+async def test_from_the_settings_to_a_verdict_and_back(
+    open_page: OpenPage, live_app: LiveApp, lang: str
+) -> None:
+    """Arriving from the settings for Foxmail: the verdict says what to click in Foxmail,
+    the form keeps everything for another test (the password too), and a link goes back
+    to the settings of the address and app just tested."""
+    page = await open_page(lang=lang)
+    await page.goto("/test?email=alice%40mail.test&client=foxmail")
+    await pw.expect(page.locator("#email")).to_have_value(ALICE)
+    back = page.locator("#back-to-settings")
+    await pw.expect(back).to_be_hidden()
+    await page.locator("#password").fill(USERS[ALICE])
+    await page.locator("form.tester button[type=submit]").click()
+    await page.locator("#report[data-state=done]").wait_for(timeout=30_000)
+    assert page.url.endswith("/test?email=alice%40mail.test&client=foxmail")  # no page load
+    await pw.expect(page.locator("#report-h")).to_have_text(FOXMAIL_DONE[lang])
+    button = page.locator("form.tester button[type=submit]")
+    await pw.expect(button).to_have_text(TEST_AGAIN[lang])
+    await pw.expect(page.locator("#password")).to_have_value(USERS[ALICE])
+    await pw.expect(page.locator("#email")).to_have_value(ALICE)
+    await pw.expect(back).to_be_visible()
+    await pw.expect(back).to_have_attribute("href", "/setup?email=alice%40mail.test&client=foxmail")
+    assert USERS[ALICE] not in await page.content()
+    await screenshot(page, f"test-again-foxmail-{lang}")
+    # Test again, as it stands: the report is drawn anew.
+    await page.evaluate("document.getElementById('report').dataset.state = 'old'")
+    await button.click()
+    await page.locator("#report[data-state=done]").wait_for(timeout=30_000)
+    await pw.expect(page.locator("#report")).to_have_count(1)
+    await pw.expect(page.locator("#report-h")).to_have_text(FOXMAIL_DONE[lang])
+    # A different address, then back: the link follows what was tested last.
+    await page.locator("#email").fill("bob@mail.test")
+    await page.locator("#password").fill(WRONG_PASSWORD)
+    await button.click()
+    await page.locator("#report[data-state=done]").wait_for(timeout=30_000)
+    await pw.expect(page.locator("#report")).to_have_attribute("data-outcome", "all-failed")
+    await pw.expect(back).to_have_attribute("href", "/setup?email=bob%40mail.test&client=foxmail")
 
 
 async def test_a_wrong_password_is_red_with_a_fix(open_page: OpenPage, live_app: LiveApp) -> None:
@@ -107,6 +157,11 @@ async def test_a_wrong_password_is_red_with_a_fix(open_page: OpenPage, live_app:
     await pw.expect(page.locator("#report-h")).to_have_text("Every server failed the test")
     await pw.expect(page.locator("#report")).to_have_attribute("data-outcome", "all-failed")
     await check_report(page, live_app, "red", "Failed")
+    # One thing to fix first, under the headline: every server refused the password.
+    lead = page.locator("#report p.diagnosis")
+    await pw.expect(lead).to_have_count(1)
+    await pw.expect(lead.locator("strong")).to_contain_text("refused the user name or password")
+    await pw.expect(lead).to_contain_text("Fix:")
     for article in await page.locator("#report article.server").all():
         finding = article.locator("li.finding.severity-error").first
         await pw.expect(finding).to_contain_text("Fix:")
@@ -144,6 +199,15 @@ async def test_without_javascript_the_server_draws_the_same_report(
     assert response.url.endswith("/test")
     await pw.expect(page.locator("#report-h")).to_have_text("Everything works")
     await check_report(page, live_app, "green", "Works")
+    # The form again, all but the password, which its hint asks for.
+    await pw.expect(page.get_by_label("Email address", exact=True)).to_have_value(ALICE)
+    await pw.expect(page.locator("#password")).to_have_value("")
+    await pw.expect(page.locator("#password")).to_have_accessible_description(
+        "We never keep your password: type it again for each test."
+    )
+    await pw.expect(page.get_by_role("button", name="Test again")).to_be_visible()
+    back = page.get_by_role("link", name="Back to the settings")
+    await pw.expect(back).to_have_attribute("href", "/setup?email=alice%40mail.test")
 
 
 async def test_mistakes_are_explained_on_the_page(open_page: OpenPage) -> None:

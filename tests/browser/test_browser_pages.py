@@ -25,7 +25,7 @@ async def test_lookup_from_the_home_page(open_page: OpenPage) -> None:
     await page.goto("/")
     await page.get_by_label("Email address").fill("qq.com")
     await page.get_by_role("button", name="Show settings").click()
-    await page.wait_for_url("**/setup?email=qq.com")
+    await page.wait_for_url("**/setup?email=qq.com&client=other")
     await pw.expect(page.get_by_role("heading", level=1)).to_contain_text("qq.com")
     servers = page.locator("section.servers")
     await pw.expect(servers).to_contain_text("imap.qq.com")
@@ -79,9 +79,11 @@ async def test_download_apple_profile_and_read_the_owners_autoconfig(open_page: 
     await page.goto("/setup?email=someone@qq.com")
     # Thunderbird cannot import a file: the page offers none and says what it does instead.
     await pw.expect(page.get_by_role("link", name=re.compile("autoconfig"))).to_have_count(0)
-    await pw.expect(page.locator("#thunderbird-finds")).to_contain_text(
+    await page.goto("/setup?email=someone@qq.com&client=thunderbird")
+    await pw.expect(page.locator("#guide-thunderbird .intro")).to_contain_text(
         "Thunderbird looks these settings up by itself"
     )
+    await page.goto("/setup?email=someone@qq.com&client=ios")
 
     async with page.expect_download() as info:
         await page.get_by_role("link", name="Download the profile for iPhone, iPad and Mac").click()
@@ -144,7 +146,7 @@ async def test_keyboard_reaches_the_email_box_and_the_button(open_page: OpenPage
     await page.keyboard.press("Shift+Tab")
     await page.keyboard.type("qq.com")
     await page.keyboard.press("Enter")
-    await page.wait_for_url("**/setup?email=qq.com")
+    await page.wait_for_url("**/setup?email=qq.com&client=other")
 
     # From the top of the tester page: the skip link first, then on to the form.
     await page.goto("/test")

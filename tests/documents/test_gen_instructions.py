@@ -183,9 +183,19 @@ def test_strings_are_extracted_by_babel() -> None:
     ids = {m[1] for m in extract_from_file("python", str(path))}
     texts = client_texts.CLIENT_TEXTS.values()
     templates = {t for client in texts for t in (*client.steps, *client.mistakes)}
-    templates |= {c.oauth for c in texts}
+    templates |= {c.oauth for c in texts} | {c.finish for c in texts}
     templates |= set(CLIENTS.values()) | {client_texts.WRONG_PASSWORD, client_texts.USE_SECRET}
     assert templates - ids == set()
+
+
+def test_each_client_finishes_with_its_guides_last_button() -> None:
+    """What to do once a test passes: the buttons the guide's own steps name last."""
+    for client_id, client in client_texts.CLIENT_TEXTS.items():
+        assert client.finish.startswith("Go back to "), client_id
+        quoted = re.findall(r"“[^”]+”", client.finish)
+        assert quoted, client_id
+        ends = [re.findall(r"“[^”]+”", step)[-len(quoted) :] for step in client.steps]
+        assert quoted in ends, (client_id, quoted)
 
 
 def test_unknown_client() -> None:

@@ -84,8 +84,8 @@ class Edge:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = message.get("headers", ())
-                if StateKey.REQUEST_ORIGIN in state:
-                    headers = private_headers(headers)
+                if StateKey.REQUEST_ORIGIN in state or StateKey.CSRF_TOKEN in state:
+                    headers = private_headers(headers)  # made for this visitor alone
                 headers = secure_headers(headers, https, state.get(StateKey.CSRF_COOKIE))
                 headers.append(rid_header)
                 if lang is not None:

@@ -8,17 +8,19 @@ saw it carries ``Cache-Control: no-store``.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.documents.instructions import CLIENTS
 from app.errors import InvalidAddress, UnknownDomain
 from app.livetest import (
     MAX_SERVERS,
     CommandSecret,
     CommandText,
+    ReportEvent,
     ServerSpec,
     last_report,
     ndjson,
@@ -29,8 +31,9 @@ from app.livetest import (
 )
 from app.web.http.deps import StateDep
 from app.web.http.hangup import admitted, unless_hung_up
-from app.web.http.i18n import current_lang
+from app.web.http.i18n import current_lang, translations
 from app.web.http.throttle import TestLimits
+from app.web.routes.timeline import diagnosis, headline
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 NDJSON = "application/x-ndjson"
@@ -41,6 +44,11 @@ router = APIRouter()
 
 def _unique(specs: list[ServerSpec] | None) -> list[ServerSpec] | None:
     return None if specs is None else unique_servers(specs)
+
+
+def known_client(client: str | None) -> str | None:
+    """``client`` if it names a mail app with a guide (:data:`CLIENTS`), else None."""
+    return client if client in CLIENTS else None
 
 
 class LiveTestRequest(BaseModel):
@@ -57,6 +65,14 @@ class LiveTestRequest(BaseModel):
         AfterValidator(_unique),
     ] = None
     allow_invalid_certificate: bool = False
+    client: Annotated[
+        str | None,
+        Field(
+            description="The mail app being set up (" + ", ".join(CLIENTS) + "): the report's "
+            "headline then says what to do next in it. Other values are ignored.",
+        ),
+        AfterValidator(known_client),
+    ] = None
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -103,9 +119,20 @@ async def run_test(
         client=limits.client,
     )
     events = await limits.admit(plan, events)
+    gettext = translations(current_lang.get()).gettext
+
+    def words(report: ReportEvent) -> dict[str, Any]:
+        """The headline in the request's language, naming the mail app when one is known."""
+        client = {"client": body.client} if body.client else {}
+        first = diagnosis(report.results)
+        fix = {"diagnosis": {"message": first.message, "fix": first.fix}} if first else {}
+        return {"headline": headline(report.results, gettext, body.client)[1], **fix, **client}
+
     if "application/x-ndjson" in request.headers.get("accept", ""):
-        return StreamingResponse(ndjson(events), media_type=NDJSON, headers=NO_STORE)
+        lines = ndjson(events, words)
+        return StreamingResponse(lines, media_type=NDJSON, headers=NO_STORE)
     report = await unless_hung_up(request, last_report(events))
     if report is None:
         return Response(status_code=HUNG_UP)  # nobody is there to read it
-    return JSONResponse({"email": plan.address.address, **report_json(report)}, headers=NO_STORE)
+    answer = {"email": plan.address.address, **report_json(report), **words(report)}
+    return JSONResponse(answer, headers=NO_STORE)

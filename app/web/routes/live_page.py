@@ -1,9 +1,15 @@
-"""The ``/test`` page: a form, and a full report after it is posted (works without JS)."""
+"""The ``/test`` page: a form, and a full report after it is posted (works without JS).
+
+The form and its report are ``templates/_tester.html``, which the setup page includes
+too; :func:`live_test_context` fills it in for either page.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Annotated
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
@@ -26,12 +32,13 @@ from app.web.http.deps import StateDep
 from app.web.http.hangup import admitted, unless_hung_up
 from app.web.http.i18n import current_lang, translations
 from app.web.http.security import require_csrf
-from app.web.http.templating import render
+from app.web.http.templating import render, templates
 from app.web.http.throttle import TestLimits
-from app.web.routes.live import HUNG_UP, NO_STORE
+from app.web.routes.live import HUNG_UP, NO_STORE, known_client
 from app.web.routes.timeline import (
     HEADLINES,
     UNTESTED_LABEL,
+    diagnosis,
     headline,
     timeline_svg,
     verdict_label,
@@ -40,26 +47,63 @@ from app.web.routes.timeline import (
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request: Request, context: dict[str, object], status: int = 200) -> HTMLResponse:
+def settings_url(email: str, client: str | None = None) -> str:
+    """The setup page for ``email`` (and the mail app ``client``, when known)."""
+    query = {"email": email, **({"client": client} if client else {})}
+    return "/setup?" + urlencode(query, quote_via=quote)
+
+
+def live_test_context(
+    *,
+    email: str = "",
+    client: str | None = None,
+    username: str = "",
+    servers: str = "",
+    allow_invalid_certificate: bool = False,
+    error: str | None = None,
+    report: ReportEvent | None = None,
+    posted: bool = False,
+) -> dict[str, object]:
+    """Everything ``templates/_tester.html`` reads, under the one name ``tester``: the
+    form as typed (never the password), the texts ``static/tester.js`` draws with, and
+    the report. ``client`` is a key of CLIENTS or ignored; ``posted``: the page answers
+    the form, so the password has to be typed again."""
     gettext = translations(current_lang.get()).gettext
-    # For the JS, which draws the same report as the test streams.
-    unusable = {field: gettext(message) for field, message in UNUSABLE.items()}
-    headlines = {outcome.value: gettext(text) for outcome, text in HEADLINES.items()}
-    context = {
-        **context,
-        "unusable": unusable,
-        "headlines": headlines,
+    known = known_client(client) or ""
+    tester: dict[str, object] = {
+        "email": email[:320],
+        "client": known,
+        "username": username[:320],
+        "servers": servers[:2000],
+        "allow_invalid_certificate": allow_invalid_certificate,
+        "error": error,
+        "posted": posted,
+        "report": report,
+        "back_url": settings_url(email, known),
+        # For the JS, which draws the same report as the test streams.
+        "unusable": {field: gettext(message) for field, message in UNUSABLE.items()},
+        "headlines": {outcome.value: gettext(text) for outcome, text in HEADLINES.items()},
         "untested_label": gettext(UNTESTED_LABEL),
         "max_servers": MAX_SERVERS,
     }
+    if report is not None:
+        tester.update(_picture(report, known))
+    return {"tester": tester}
+
+
+# The setup page may include the form without calling live_test_context itself.
+templates.env.globals["live_test_context"] = live_test_context
+
+
+def _page(request: Request, context: dict[str, object], status: int = 200) -> HTMLResponse:
     response = render(request, "test.html", context, status_code=status)
     response.headers.update(NO_STORE)
     return response
 
 
 @router.get("/test", response_class=HTMLResponse)
-def show_tester(request: Request, email: str = "") -> HTMLResponse:
-    return _page(request, {"email": email[:320], "servers": "", "report": None, "error": None})
+def show_tester(request: Request, email: str = "", client: str = "") -> HTMLResponse:
+    return _page(request, live_test_context(email=email, client=client))
 
 
 @router.post("/test", response_class=HTMLResponse, dependencies=[Depends(require_csrf)])
@@ -72,35 +116,51 @@ async def run_tester(
     servers: Annotated[str, Form(max_length=2000)] = "",
     username: Annotated[str, Form(max_length=320)] = "",
     allow_invalid_certificate: Annotated[bool, Form()] = False,
+    client: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     """Run the test and show every server's verdict, findings and transcript; all of it
-    by ``MAILSETUP_PROBE_DEADLINE`` from now, and stopped when the visitor leaves."""
+    by ``MAILSETUP_PROBE_DEADLINE`` from now, and stopped when the visitor leaves. The
+    form comes back as it was typed, but for the password."""
     deadline = admitted(state.settings)
-    context: dict[str, object] = {"email": email, "servers": servers, "report": None}
+    typed = partial(
+        live_test_context,
+        email=email,
+        client=client,
+        username=username,
+        servers=servers,
+        allow_invalid_certificate=allow_invalid_certificate,
+        posted=True,
+    )
+
+    def page(status: int, error: str) -> HTMLResponse:
+        return _page(request, typed(error=error), status)
+
     unusable = _unusable_field(email, username, password.get_secret_value())
     if unusable is not None:
         gettext = translations(current_lang.get()).gettext
-        shown = "" if unusable == "email" else email  # never shown back as it was typed
-        error = gettext(UNUSABLE[unusable])
-        return _page(request, {**context, "email": shown, "error": error}, 422)
+        # The field is never shown back as it was typed.
+        context = typed(
+            error=gettext(UNUSABLE[unusable]),
+            email="" if unusable == "email" else email,
+            username="" if unusable == "username" else username,
+        )
+        return _page(request, context, 422)
     try:
         specs = [ServerSpec.parse(line) for line in servers.splitlines() if line.strip()]
         listed = _list_problem(specs)
         if listed is not None:
-            return _page(request, {**context, "error": listed}, 422)
+            return page(422, listed)
         if not specs:
             await limits.lookup()
         async with asyncio.timeout_at(deadline):
             plan = await plan_test(state.discoverer, email, username or None, specs or None)
     except TimeoutError:
-        message = translations(current_lang.get()).gettext(SLOW_DISCOVERY)
-        return _page(request, {**context, "error": message}, 504)
+        return page(504, translations(current_lang.get()).gettext(SLOW_DISCOVERY))
     except (ValueError, ValidationError, InvalidAddress) as exc:
-        return _page(request, {**context, "error": _reason(exc)}, 422)
+        return page(422, _reason(exc))
     except UnknownDomain as exc:
         gettext = translations(current_lang.get()).gettext
-        message = gettext(NO_SERVERS) % {"domain": exc.domain}
-        return _page(request, {**context, "error": message}, 404)
+        return page(404, gettext(NO_SERVERS) % {"domain": exc.domain})
     events = stream(
         plan,
         password,
@@ -115,7 +175,7 @@ async def run_tester(
     report = await unless_hung_up(request, last_report(events))
     if report is None:
         return HTMLResponse(status_code=HUNG_UP)  # nobody is there to read it
-    return _page(request, {**context, "report": report, "error": None, **_picture(report)})
+    return _page(request, typed(report=report))
 
 
 SLOW_DISCOVERY = N_(
@@ -159,15 +219,15 @@ def _list_problem(specs: list[ServerSpec]) -> str | None:
     return None if repeated is None else gettext(TWICE) % {"server": repeated.label()}
 
 
-def _picture(report: object) -> dict[str, object]:
-    """The report's headline, SVG timeline and each server's green/amber/red verdict."""
-    if not isinstance(report, ReportEvent):
-        return {}
+def _picture(report: ReportEvent, client: str) -> dict[str, object]:
+    """The report's headline (naming the mail app ``client``, if any), SVG timeline and
+    each server's green/amber/red verdict."""
     gettext = translations(current_lang.get()).gettext
-    outcome, title = headline(report.results, gettext)
+    outcome, title = headline(report.results, gettext, client or None)
     return {
         "outcome": outcome.value,
         "headline": title,
+        "diagnosis": diagnosis(report.results),
         "timeline": timeline_svg(report.results, gettext),
         "verdicts": [
             {"level": verdict(r).value, "label": verdict_label(r, gettext)} for r in report.results

@@ -18,7 +18,8 @@ from app.providers.lookup import EndpointAnswer, LookupAnswer, answer_from_confi
 from app.web.http.deps import DBDep, DiscovererDep
 from app.web.http.templating import current_lang, loc, render, templates, translations
 from app.web.http.throttle import DiscoveryLimit
-from app.web.routes import qr
+from app.web.routes import apps, qr
+from app.web.routes.live_page import live_test_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,9 +52,15 @@ def _profile(
     return "/apple/mobileconfig?" + urlencode({"email": address.address}), None
 
 
+def _home(request: Request, db: DBDep, **context: object) -> dict[str, object]:
+    """The home page's context: the address form and the app chips."""
+    app = context.pop("app", None) or apps.chosen_app(request, "")
+    return {"provider_count": len(db), "choices": apps.CHOICES, "app": app, **context}
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, db: DBDep) -> HTMLResponse:
-    return render(request, "home.html", {"provider_count": len(db)})
+    return render(request, "home.html", _home(request, db))
 
 
 @router.get("/setup", response_class=HTMLResponse, dependencies=[DiscoveryLimit])
@@ -62,12 +69,15 @@ async def setup(
     db: DBDep,
     discoverer: DiscovererDep,
     email: Annotated[str, Query(max_length=320)] = "",
+    client: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
-    """The settings for one address, from the database or discovery, or what to try."""
+    """The settings for one address, from the database or discovery, or what to try;
+    for one app (``client``, remembered) or for any."""
+    app = apps.chosen_app(request, client)
     try:
         address, config, found = await resolve(discoverer, email)
     except InvalidAddress as exc:
-        context = {"error": str(exc), "email": email, "provider_count": len(db)}
+        context = _home(request, db, error=str(exc), email=email, app=app)
         return render(request, "home.html", context, status_code=422)
     except NotDiscovered as exc:
         context = {
@@ -96,12 +106,22 @@ async def setup(
         "email": email,
         "address": address,
         "thunderbird_finds": THUNDERBIRD_FINDS,
-        "mobileconfig_url": profile_url,
-        "no_profile": no_profile,
+        "mobileconfig_url": profile_url if app in apps.APPLE else None,
+        "no_profile": no_profile if app in apps.APPLE else None,
         "guides": guides,
+        "guide": next((g for g in guides if g.client_id == app), None),
+        "app": app,
+        "choices": apps.CHOICES,
+        "card": apps.card_for(answer.endpoints) if app != apps.OTHER else None,
+        "phone": app in apps.PHONE,
         "record": db.get(answer.provider) if answer.provider else None,
     }
-    return render(request, "setup.html", context)
+    if address is not None:  # the test, right under the settings
+        context.update(live_test_context(email=address.address, client=app))
+    response = render(request, "setup.html", context)
+    if client == app:  # chosen now, not remembered from before
+        apps.remember_app(response, request, app)
+    return response
 
 
 @router.get("/providers", response_class=HTMLResponse)

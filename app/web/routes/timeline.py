@@ -16,9 +16,20 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from app.documents.client_texts import CLIENT_TEXTS
 from app.i18n import N_
-from app.livetest import AuthStatus, Outcome, ProbeResult, Verdict, outcome, untested, verdict
-from app.models import Security
+from app.livetest import (
+    AuthStatus,
+    Finding,
+    Outcome,
+    ProbeResult,
+    Severity,
+    Verdict,
+    outcome,
+    untested,
+    verdict,
+)
+from app.models import Protocol, Security
 
 Gettext = Callable[[str], str]
 
@@ -51,6 +62,10 @@ HEADLINES = {
     Outcome.ALL_FAILED: N_("Every server failed the test"),
     Outcome.NOT_TESTED: N_("We could not test your settings"),
 }
+# An all-good test for a known mail app: what works, then the app's last step.
+BOTH = N_("Receiving and sending work. %(finish)s")
+RECEIVING = N_("Receiving works. %(finish)s")
+SENDING = N_("Sending works. %(finish)s")
 MS = N_("%(ms)s ms")
 TIMELINE_LABEL = N_("Timeline of the test")
 
@@ -64,10 +79,29 @@ def verdict_label(result: ProbeResult, gettext: Gettext = str) -> str:
     return gettext(VERDICT_LABELS[level])
 
 
-def headline(results: Sequence[ProbeResult], gettext: Gettext = str) -> tuple[Outcome, str]:
-    """The test's outcome and its headline."""
+def headline(
+    results: Sequence[ProbeResult], gettext: Gettext = str, client: str | None = None
+) -> tuple[Outcome, str]:
+    """The test's outcome and its headline; when every server works and ``client`` is a
+    known mail app, the headline says what works and what to do next in that app."""
     found = outcome(results)
-    return found, gettext(HEADLINES[found])
+    texts = CLIENT_TEXTS.get(client or "")
+    if found is not Outcome.ALL_GOOD or texts is None or not texts.finish:
+        return found, gettext(HEADLINES[found])
+    sends = {r.endpoint.protocol is Protocol.SMTP for r in results}
+    works = BOTH if len(sends) == 2 else SENDING if True in sends else RECEIVING
+    return found, gettext(works) % {"finish": gettext(texts.finish)}
+
+
+def diagnosis(results: Sequence[ProbeResult]) -> Finding | None:
+    """The one thing to fix first: the error most of the failing servers share (the
+    first seen on a tie), or None when no server has an error."""
+    errors = [f for r in results for f in r.findings if f.severity is Severity.ERROR]
+    if not errors:
+        return None
+    codes = [f.code for f in errors]
+    top = max(dict.fromkeys(codes), key=codes.count)
+    return next(f for f in errors if f.code is top)
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,8 @@ async def test_qr_codes_use_the_setting_when_set(make_client: MakeClient) -> Non
         "https://mail-setup.example.com/apple/mobileconfig?email=someone%40qq.com",
     ]
     assert "evil.example" not in r.text
-    assert "cache-control" not in r.headers  # nothing in it depends on the request
+    # Private all the same: the test form under the settings carries this visitor's CSRF token.
+    assert r.headers["cache-control"] == "private"
 
 
 async def test_an_untrusted_peer_cannot_move_the_links(make_client: MakeClient) -> None:
@@ -214,6 +215,10 @@ async def test_every_other_user_of_the_origin(make_client: MakeClient) -> None:
     # A page without absolute links stays as it was.
     providers = await client.get("/providers", headers=host)
     assert "cache-control" not in providers.headers
+    # A page with a form carries the visitor's CSRF token: private too.
+    tester = await client.get("/test", headers=host)
+    assert 'name="csrf_token"' in tester.text
+    assert tester.headers["cache-control"] == "no-store"  # its own, stricter
 
 
 async def test_same_origin_links_of_the_page_are_on_the_host(make_client: MakeClient) -> None:

@@ -25,10 +25,12 @@ from app.web.routes.timeline import (
     WIDTH,
     Verdict,
     axis_step,
+    diagnosis,
     timeline_svg,
     verdict,
     verdict_label,
 )
+from tests.probe.results import make
 
 SVG = "{http://www.w3.org/2000/svg}"
 IMAPS = ServerEndpoint(protocol=Protocol.IMAP, host="mail.test", port=993, security=Security.TLS)
@@ -178,3 +180,22 @@ def test_no_results_draws_only_the_axis() -> None:
     root = parse(timeline_svg([]))
     assert root.findall(f"{SVG}g")[0].get("class") == "axis"
     assert root.find(f".//{SVG}rect") is None
+
+
+def _finding(code: Code, severity: Severity = Severity.ERROR) -> Finding:
+    return Finding(code=code, severity=severity, message=f"{code} happened", fix=f"fix {code}")
+
+
+def test_the_diagnosis_is_the_error_most_servers_share() -> None:
+    wrong = _finding(Code.AUTH_FAILED)
+    closed = _finding(Code.SERVER_CLOSED)
+    warning = _finding(Code.CONNECTION_UNENCRYPTED, Severity.WARNING)
+    results = [
+        make(findings=(warning, closed)),
+        make(findings=(wrong,)),
+        make(findings=(wrong,)),
+    ]
+    assert diagnosis(results) == wrong
+    assert diagnosis(results[:2]) == closed  # a tie: the first seen
+    assert diagnosis([make(findings=(warning,))]) is None
+    assert diagnosis([]) is None
