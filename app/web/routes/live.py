@@ -122,7 +122,8 @@ async def run_test(
     gettext = translations(current_lang.get()).gettext
 
     def words(report: ReportEvent) -> dict[str, Any]:
-        """The headline in the request's language, naming the mail app when one is known."""
+        """The headline in the request's language (naming the mail app when one is known)
+        and, when something failed, the one thing to fix first."""
         client = {"client": body.client} if body.client else {}
         first = diagnosis(report.results)
         fix = {"diagnosis": {"message": first.message, "fix": first.fix}} if first else {}
