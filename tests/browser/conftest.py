@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
@@ -40,19 +41,34 @@ def slow_imap(dovecot: dict[str, int]) -> Iterator[SlowProxy]:
         yield proxy
 
 
+MailTestApp = Callable[[str, str], AbstractContextManager[LiveApp]]
+
+
 @pytest.fixture(scope="session")
-def live_app(
+def mail_test_app(
     tmp_path_factory: pytest.TempPathFactory,
-    nameserver: str,
     certs: Certificates,
     dovecot: dict[str, int],
     smtpd: SmtpServers,
     slow_imap: SlowProxy,
-) -> Iterator[LiveApp]:
-    servers = mail_test_servers(dovecot, smtpd.starttls, smtpd.implicit, slow_imap.port)
-    folder = tmp_path_factory.mktemp("browser")
-    data = make_data_dir(folder / "data", servers)
-    with run_app(data, servers, nameserver, certs.ca_file, folder / "app.log") as app:
+) -> MailTestApp:
+    """``with mail_test_app(name, nameserver) as app``: the app serving mail.test (the
+    local Dovecot and aiosmtpd servers) with its DNS at ``nameserver``."""
+
+    @contextmanager
+    def start(name: str, nameserver: str) -> Iterator[LiveApp]:
+        servers = mail_test_servers(dovecot, smtpd.starttls, smtpd.implicit, slow_imap.port)
+        folder = tmp_path_factory.mktemp(name)
+        data = make_data_dir(folder / "data", servers)
+        with run_app(data, servers, nameserver, certs.ca_file, folder / "app.log") as app:
+            yield app
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def live_app(mail_test_app: MailTestApp, nameserver: str) -> Iterator[LiveApp]:
+    with mail_test_app("browser", nameserver) as app:
         yield app
 
 

@@ -13,18 +13,14 @@ import pytest
 from app.probe.catalogue import CATALOGUE
 from app.probe.report import Code
 from app.web.http.i18n import translations
-from tests.browser.conftest import OpenPage
+from tests.browser.conftest import MailTestApp, OpenPage
 from tests.browser.harness import (
     LiveApp,
-    SlowProxy,
-    mail_test_servers,
-    make_data_dir,
     pw,
-    run_app,
     screenshot,
 )
 from tests.browser.test_browser_live import ALICE, FOXMAIL_DONE, TEST_AGAIN
-from tests.servers import USERS, Certificates, SmtpServers
+from tests.servers import USERS
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -124,22 +120,13 @@ async def test_a_missing_page_is_a_page(open_page: OpenPage, lang: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def offline_app(
-    tmp_path_factory: pytest.TempPathFactory,
-    certs: Certificates,
-    dovecot: dict[str, int],
-    smtpd: SmtpServers,
-    slow_imap: SlowProxy,
-) -> Iterator[LiveApp]:
+def offline_app(mail_test_app: MailTestApp) -> Iterator[LiveApp]:
     """The app with the same data, behind a DNS server that never answers (a UDP port
     bound and never read): the service's own network is down."""
-    servers = mail_test_servers(dovecot, smtpd.starttls, smtpd.implicit, slow_imap.port)
-    folder = tmp_path_factory.mktemp("offline")
-    data = make_data_dir(folder / "data", servers)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))
         nameserver = f"127.0.0.1:{silent.getsockname()[1]}"
-        with run_app(data, servers, nameserver, certs.ca_file, folder / "app.log") as app:
+        with mail_test_app("offline", nameserver) as app:
             yield app
 
 
