@@ -22,6 +22,7 @@
   const fill = (template, values) =>
     template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
   const ms = (value) => fill(T.ms, { ms: Math.round(value) });
+  const stepName = (name) => (T.steps && T.steps[name]) || name;
   const num = (value) => {
     const text = value.toFixed(1);
     return text.endsWith(".0") ? text.slice(0, -2) : text;
@@ -71,7 +72,7 @@
   function lane(server) {
     let start = 0;
     const bars = server.steps.map((step) => {
-      const bar = { name: step.name, start, duration: step.duration_ms, ok: step.ok };
+      const bar = { name: stepName(step.name), start, duration: step.duration_ms, ok: step.ok };
       start += step.duration_ms;
       return bar;
     });
@@ -145,7 +146,7 @@
   }
 
   function stepItem(step) {
-    const text = `${step.name} — ${ms(step.duration_ms)}${step.detail ? `: ${step.detail}` : ""}`;
+    const text = `${stepName(step.name)} — ${ms(step.duration_ms)}${step.detail ? `: ${step.detail}` : ""}`;
     return html("li", { class: step.ok ? "ok" : "failed" }, text);
   }
 

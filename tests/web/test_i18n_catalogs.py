@@ -22,7 +22,7 @@ LOCALES = ("zh_Hans", "zh_Hant")
 # only its brackets (full-width in Chinese).
 SAME_IN_CHINESE = {
     "SSL/TLS", "STARTTLS", "OAuth2", "NTLM", "Kerberos / GSSAPI", "Thunderbird", "Foxmail", "API",
-    "Outlook", "{text} ({path})",
+    "Outlook", "EHLO", "{text} ({path})",
 }  # fmt: skip
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Characters that exist in only one of the two scripts (a sample of common ones).

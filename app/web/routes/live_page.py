@@ -37,6 +37,7 @@ from app.web.http.throttle import TestLimits
 from app.web.routes.live import HUNG_UP, NO_STORE, known_client
 from app.web.routes.timeline import (
     HEADLINES,
+    STEP_LABELS,
     UNTESTED_LABEL,
     diagnosis,
     headline,
@@ -84,6 +85,7 @@ def live_test_context(
         "unusable": {field: gettext(message) for field, message in UNUSABLE.items()},
         "headlines": {outcome.value: gettext(text) for outcome, text in HEADLINES.items()},
         "untested_label": gettext(UNTESTED_LABEL),
+        "step_labels": {name: gettext(label) for name, label in STEP_LABELS.items()},
         "max_servers": MAX_SERVERS,
     }
     if report is not None:

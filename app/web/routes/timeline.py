@@ -24,6 +24,7 @@ from app.livetest import (
     Outcome,
     ProbeResult,
     Severity,
+    StepName,
     Verdict,
     outcome,
     untested,
@@ -93,6 +94,35 @@ def headline(
     return found, gettext(works) % {"finish": gettext(texts.finish)}
 
 
+# Each step as the report names it, in the visitor's language (StepName's values).
+STEP_LABELS: dict[str, str] = {
+    StepName.CONNECT: N_("connect"),
+    StepName.TLS: N_("TLS handshake"),
+    StepName.GREETING: N_("greeting"),
+    StepName.STARTTLS: N_("STARTTLS"),
+    StepName.CAPABILITY: N_("capabilities"),
+    StepName.CAPA: N_("capabilities"),
+    StepName.EHLO: N_("EHLO"),
+    StepName.EHLO_TLS: N_("EHLO after STARTTLS"),
+    StepName.LOGIN: N_("login"),
+    StepName.ID: N_("client ID"),
+    StepName.EXAMINE: N_("open the inbox"),
+    StepName.STAT: N_("count the messages"),
+    StepName.LOGOUT: N_("log out"),
+    StepName.QUIT: N_("log out"),
+    StepName.PEEK: N_("second look"),
+    StepName.PEEK_TLS: N_("second look over TLS"),
+    StepName.CAPABILITIES: N_("capabilities"),
+    StepName.QUEUE: N_("waiting for a free slot"),
+}
+
+
+def step_label(name: str, gettext: Gettext = str) -> str:
+    """A step's name in the visitor's language; an unknown name as it is."""
+    label = STEP_LABELS.get(name)
+    return gettext(label) if label else name
+
+
 def diagnosis(results: Sequence[ProbeResult]) -> Finding | None:
     """The one thing to fix first: the error most of the failing servers share (the
     first seen on a tie), or None when no server has an error."""
@@ -124,12 +154,12 @@ class Lane:
         return self.bars[-1].start_ms + self.bars[-1].duration_ms if self.bars else 0.0
 
 
-def lane(result: ProbeResult) -> Lane:
+def lane(result: ProbeResult, gettext: Gettext = str) -> Lane:
     """One server's row: its steps laid end to end."""
     bars: list[Bar] = []
     start = 0.0
     for step in result.steps:
-        bars.append(Bar(step.name, start, step.duration_ms, step.ok))
+        bars.append(Bar(step_label(step.name, gettext), start, step.duration_ms, step.ok))
         start += step.duration_ms
     e = result.endpoint
     return Lane(
@@ -166,7 +196,7 @@ def _ms(value: float, gettext: Gettext) -> str:
 
 def timeline_svg(results: Sequence[ProbeResult], gettext: Gettext = str) -> Markup:
     """The SVG timeline of a report's results, with a tooltip (``<title>``) per bar."""
-    lanes = [lane(r) for r in results]
+    lanes = [lane(r, gettext) for r in results]
     step = axis_step(max((x.end_ms for x in lanes), default=0.0))
     span = step * max(1, math.ceil(max((x.end_ms for x in lanes), default=0.0) / step))
     scale = (WIDTH - LABEL_WIDTH - RIGHT_PAD) / span

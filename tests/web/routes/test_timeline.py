@@ -18,14 +18,17 @@ from app.probe.report import (
     Severity,
     StepResult,
 )
+from app.probe.steps import StepName
 from app.web.http.i18n import translations
 from app.web.routes.timeline import (
     LABEL_WIDTH,
     RIGHT_PAD,
+    STEP_LABELS,
     WIDTH,
     Verdict,
     axis_step,
     diagnosis,
+    step_label,
     timeline_svg,
     verdict,
     verdict_label,
@@ -133,14 +136,14 @@ def test_bars_follow_each_other_on_a_shared_axis() -> None:
                                   abs=0.05)  # fmt: skip
     assert widths[1] == pytest.approx([20 * scale, 180 * scale], abs=0.05)
     titles = [g.findtext(f"{SVG}title") for lane in lanes for g in steps(lane)]
-    assert titles == ["connect — 10 ms", "tls — 30 ms", "login — 60 ms", "connect — 20 ms",
-                      "ehlo — 180 ms"]  # fmt: skip
+    assert titles == ["connect — 10 ms", "TLS handshake — 30 ms", "login — 60 ms",
+                      "connect — 20 ms", "EHLO — 180 ms"]  # fmt: skip
     classes = [g.get("class") for lane in lanes for g in steps(lane)]
     assert classes[-1] == "step failed"
     assert classes[:4] == ["step ok"] * 4
     # Wide bars are labelled in text; the totals follow each server's last bar.
     texts = [t.text for t in root.iter(f"{SVG}text")]
-    assert "ehlo 180 ms" in texts
+    assert "EHLO 180 ms" in texts
     assert "100 ms" in texts
     assert "200 ms" in texts
     axis = root.findall(f"{SVG}g")[2]
@@ -199,3 +202,13 @@ def test_the_diagnosis_is_the_error_most_servers_share() -> None:
     assert diagnosis(results[:2]) == closed  # a tie: the first seen
     assert diagnosis([make(findings=(warning,))]) is None
     assert diagnosis([]) is None
+
+
+def test_step_names_are_in_the_visitors_language() -> None:
+    zh = translations("zh-Hant").gettext
+    svg = timeline_svg([result()], zh)
+    assert "<title>連線 — " in svg
+    assert "<title>TLS 交握 — " in svg
+    assert step_label("login", zh) == "登入"
+    assert step_label("made-up", zh) == "made-up"
+    assert set(STEP_LABELS) == set(StepName)  # every step has a name to show
