@@ -239,7 +239,7 @@ def _bar(bar: Bar, y: float, scale: float, gettext: Gettext) -> str:
         f'width="{_num(width)}" height="{BAR}" rx="2"></rect>'
     ]
     for label in (f"{bar.name} {duration}", bar.name):
-        if text_width(label, 11) + 6 <= width:
+        if text_width(label, 12) + 6 <= width:
             parts.append(
                 f'<text class="bar-label" x="{_num(x + 3)}" y="{_num(y + ROW / 2 + 4)}">'
                 f"{escape(label)}</text>"
