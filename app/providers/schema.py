@@ -65,6 +65,7 @@ from app.models import (
     Step,
     check_username_template,
 )
+from app.providers.ranking import Rank
 
 _STRICT = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -214,6 +215,8 @@ class ProviderRecord(BaseModel):
     pop3: Pop3Options = Pop3Options()
     sources: tuple[SourceRef, ...] = Field(min_length=1)
     last_verified: dt.date
+    # Never dumped: it orders the catalogue page and is no fact about the provider.
+    rank: Rank = Field(default=Rank(), exclude=True, description="Popularity per region.")
 
     @field_validator("id")
     @classmethod

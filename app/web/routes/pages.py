@@ -15,6 +15,8 @@ from app.documents.mobileconfig import ProfileUnavailable, profile_servers
 from app.errors import InvalidAddress
 from app.models import AccountConfig, EmailAddress, Protocol, Status
 from app.providers.lookup import EndpointAnswer, LookupAnswer, answer_from_config
+from app.providers.ranking import ordered, region_of
+from app.providers.schema import ProviderRecord
 from app.web.http.deps import DBDep, DiscovererDep
 from app.web.http.templating import current_lang, loc, render, templates, translations
 from app.web.http.throttle import DiscoveryLimit
@@ -124,6 +126,13 @@ async def setup(
     return response
 
 
+def _search_text(record: ProviderRecord) -> str:
+    """What the page's search-as-you-type matches: id, names in every language, domains."""
+    name = record.name
+    words = (record.id, name.en, name.zh_hans, name.zh_hant, record.short_name or "")
+    return " ".join((*words, *record.domains)).lower()
+
+
 @router.get("/providers", response_class=HTMLResponse)
 def providers(
     request: Request,
@@ -133,15 +142,18 @@ def providers(
     country: Annotated[str, Query(max_length=2)] = "",
     status: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
-    """Browse and search every provider; unknown filter values are ignored, not errors."""
+    """Browse and search every provider, the most popular with the reader's region first;
+    unknown filter values are ignored, not errors."""
     chosen_protocol = Protocol(protocol) if protocol in set(Protocol) else None
     chosen_status = Status(status) if status in set(Status) else None
     countries = sorted({r.country for r in db.records})
     chosen_country = country.upper() if country.upper() in countries else None
     found = db.search(q, protocol=chosen_protocol, country=chosen_country, status=chosen_status)
-    found.sort(key=lambda r: loc(r.name).casefold())
+    # Most popular first for the reader's region; with a search, the best matches first.
+    found = ordered(found, region_of(current_lang.get()), q, name_of=lambda r: loc(r.name))
     context = {
         "found": found,
+        "search_text": {r.id: _search_text(r) for r in found},
         "total": len(db),
         "q": q,
         "protocol": chosen_protocol.value if chosen_protocol else "",

@@ -8,6 +8,7 @@ from html import unescape
 import httpx
 import pytest
 
+from app.providers.db import ProviderDB
 from tests.sample_data import provider_toml
 
 
@@ -140,6 +141,62 @@ async def test_providers_filters_and_empty_state(client: httpx.AsyncClient) -> N
     assert "No provider matches" in none.text
     odd = await client.get("/providers", params={"protocol": "gopher", "status": "x"})
     assert odd.status_code == 200
+
+
+def _listed(html: str) -> list[str]:
+    """The provider ids of the catalogue's rows, in order."""
+    return re.findall(r'<tr data-search="[^"]*">\s*<td><a href="/providers/([^"]+)"', html)
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant"])
+async def test_providers_in_chinese_start_with_qq_and_netease(
+    client: httpx.AsyncClient, lang: str
+) -> None:
+    r = await client.get("/providers", params={"lang": lang})
+    listed = _listed(r.text)
+    assert listed[:3] == ["qq.com", "163.com", "126.com"]
+    assert len(listed) == len(set(listed)) > 50
+
+
+async def test_providers_in_english_start_with_gmail(client: httpx.AsyncClient) -> None:
+    listed = _listed((await client.get("/providers", params={"lang": "en"})).text)
+    assert listed.index("gmail.com") < 3
+    assert listed.index("outlook.com") < 3
+    assert listed.index("qq.com") > 10
+
+
+async def test_providers_search_orders_by_match_then_rank(client: httpx.AsyncClient) -> None:
+    """The plain form, without JavaScript: the server filters, the best match first."""
+    r = await client.get("/providers", params={"q": "163", "lang": "en"})
+    listed = _listed(r.text)
+    assert listed[0] == "163.com"
+    assert "qq.com" not in listed
+    assert set(listed) == {"163.com", "vip.163.com", "qiye.163.com"}
+    assert f"Showing {len(listed)} of" in _text(r.text)
+    exact = _listed((await client.get("/providers", params={"q": "QQ Mail"})).text)
+    assert exact[0] == "qq.com"
+
+
+async def test_providers_page_carries_what_the_script_searches(
+    client: httpx.AsyncClient, db: ProviderDB
+) -> None:
+    r = await client.get("/providers", params={"lang": "zh-Hant"})
+    assert '<form class="filters" action="/providers" method="get" role="search">' in r.text
+    assert '<script src="/static/providers.js" defer></script>' in r.text
+    row = re.search(r'<tr data-search="([^"]*)">\s*<td><a href="/providers/163.com"', r.text)
+    assert row is not None
+    record = db.get("163.com")
+    assert record is not None
+    names = (record.name.en, record.name.zh_hans, record.name.zh_hant)
+    for word in (*record.domains, *names):
+        assert word.lower() in unescape(row.group(1)), word
+    status = re.search(r'<p[^>]*id="provider-count"[^>]*>', r.text)
+    assert status is not None
+    assert 'role="status"' in status.group(0)
+    assert 'aria-live="polite"' in status.group(0)
+    assert 'data-template="顯示 {shown} 家，共' in status.group(0)
+    home = await client.get("/")
+    assert "providers.js" not in home.text
 
 
 async def test_provider_detail_page(client: httpx.AsyncClient) -> None:
