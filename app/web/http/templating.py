@@ -7,6 +7,7 @@ a context variable, so the shared environment serves every language.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -21,11 +22,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from app.discovery.service import DiscoveryFinding
 from app.hostnames import to_unicode
 from app.i18n import N_
-from app.models import AuthMethod, Confidence, Localized, Security, Source, Status
+from app.models import Attempt, AuthMethod, Confidence, Localized, Security, Source, Status
 from app.paths import TEMPLATES_DIR
 from app.web.http.i18n import BABEL_LOCALES, language_links
 from app.web.http.i18n import current_lang as current_lang
 from app.web.http.i18n import translations as translations
+from app.web.http.tracewords import attempt_outcome, outcome_says_it_all, source_short_label
 
 
 def _gettext(message: str) -> str:
@@ -122,6 +124,20 @@ def _finding_label(code: DiscoveryFinding) -> str:
     return _gettext(FINDING_LABELS[code])
 
 
+def _text_lang(text: str) -> str:
+    """The language of a source's title: zh when mostly Chinese, else en."""
+    han = len(re.findall(r"[\u3400-\u9fff]", text))
+    return "zh" if han >= len(re.findall(r"[A-Za-z]+", text)) else "en"
+
+
+def _attempt_source(attempt: Attempt) -> str:
+    return _gettext(source_short_label(attempt.source))
+
+
+def _attempt_outcome(attempt: Attempt) -> str:
+    return _gettext(attempt_outcome(attempt))
+
+
 def _status_label(value: Status) -> str:
     return _gettext(STATUS_LABELS[value])
 
@@ -155,12 +171,16 @@ def build_environment() -> Environment:
         source_label=_source_label,
         finding_label=_finding_label,
         confidence_label=_confidence_label,
+        attempt_source=_attempt_source,
+        attempt_outcome=_attempt_outcome,
+        outcome_says_it_all=outcome_says_it_all,
         language_links=language_links,
     )
     env.filters["unicode_domain"] = to_unicode
     env.filters["date"] = _format_date
     env.filters["number"] = _format_number
     env.filters["country"] = _country_name
+    env.filters["text_lang"] = _text_lang
     return env
 
 
