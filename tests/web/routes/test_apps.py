@@ -49,6 +49,8 @@ async def test_an_unknown_app_is_any_app(client: httpx.AsyncClient) -> None:
     assert not [c for c in r.headers.get_list("set-cookie") if c.startswith("client=")]
     assert '<section class="card"' not in r.text
     assert r.text.count('<details class="guide"') == len(CLIENTS)
+    # Every guide, but the provider's own steps once, not once per guide.
+    assert r.text.count("Generate an authorization code") == 1
 
 
 async def test_the_page_for_one_app(client: httpx.AsyncClient) -> None:
