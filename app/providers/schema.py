@@ -171,8 +171,8 @@ class SourceRef(BaseModel):
     model_config = _STRICT
 
     url: HttpUrl
-    title: NonEmpty
-    note: str | None = None
+    title: NonEmpty  # in the source's own language; pages mark it with its lang
+    note: Localized | None = None  # what the source says, in our words
 
 
 class Pop3Options(BaseModel):
@@ -204,7 +204,7 @@ class ProviderRecord(BaseModel):
     status: Status
     status_reason: Localized | None = None
     confidence: Confidence
-    confidence_note: str | None = None
+    confidence_note: Localized | None = None
     servers: tuple[ServerEntry, ...] = ()
     steps: tuple[Step, ...] = ()
     hints: Hints = Hints()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from app.paths import DATA_DIR
+from app.providers.loader import load_records
 from tests.web.english import english_runs
 
 PAGES = (
@@ -49,3 +51,19 @@ async def test_chinese_pages_have_no_english_sentences(
     r = await client.get(page, headers={"Accept-Language": lang})
     assert f'<html lang="{lang}">' in r.text
     assert english_runs(r.text) == []
+
+
+PROVIDER_IDS = [r.id for r in load_records(DATA_DIR).records]
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant"])
+async def test_no_provider_page_has_english_sentences(client: httpx.AsyncClient, lang: str) -> None:
+    """Every provider's page: its notes, confidence note and source notes in Chinese; only
+    the sources' own titles may stay in their language, marked with lang."""
+    found = {}
+    for provider in PROVIDER_IDS:
+        r = await client.get(f"/providers/{provider}", headers={"Accept-Language": lang})
+        assert r.status_code == 200, provider
+        if runs := english_runs(r.text):
+            found[provider] = runs
+    assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
