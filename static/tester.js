@@ -1,10 +1,9 @@
 // The live test, streamed. The tester's form (templates/_tester.html, on /test and on
 // the setup page) is posted as JSON to /api/v1/test with "Accept: application/x-ndjson";
 // each line of the answer is one event (start, step, result, report), shown after the
-// form as it arrives: steps in a list and as bars on an SVG timeline, then each
-// server's verdict, findings and transcript. The markup is the one
-// templates/_tester.html renders for the no-JS report, and the timeline follows
-// app/web/routes/timeline.py: keep the three in step. Without JavaScript, or without
+// form as it arrives: steps in a list and on the timeline (static/timeline.js), then
+// each server's verdict, findings and transcript. The markup is the one
+// templates/_tester.html renders for the no-JS report: keep the two in step. Without JavaScript, or without
 // streaming fetch, the form posts to /test as usual.
 "use strict";
 (() => {
@@ -12,21 +11,9 @@
   if (!form || !window.fetch || !window.ReadableStream || !window.TextDecoder) return;
   const T = JSON.parse(form.dataset.strings || "{}");
 
-  // Geometry of the timeline, as in app/web/routes/timeline.py.
-  const WIDTH = 720, LABEL_WIDTH = 150, RIGHT_PAD = 64, TOP = 6, ROW = 26, BAR = 16,
-    AXIS = 26, TICKS = 5, MIN_BAR = 1.5;
-  const SECURITY_WORDS = { tls: "TLS", starttls: "STARTTLS", none: "PLAIN" };
-  const SVG_NS = "http://www.w3.org/2000/svg";
+  const { drawer, verdict } = window.mailsetupTimeline;
+  const { draw, ms, stepName, fill } = drawer(T);
   const EVENTS = new Set(["start", "step", "result", "report"]);
-
-  const fill = (template, values) =>
-    template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
-  const ms = (value) => fill(T.ms, { ms: Math.round(value) });
-  const stepName = (name) => (T.steps && T.steps[name]) || name;
-  const num = (value) => {
-    const text = value.toFixed(1);
-    return text.endsWith(".0") ? text.slice(0, -2) : text;
-  };
 
   function html(tag, attrs = {}, text = null) {
     const node = document.createElement(tag);
@@ -35,114 +22,12 @@
     return node;
   }
 
-  function svg(tag, attrs = {}, text = null) {
-    const node = document.createElementNS(SVG_NS, tag);
-    for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
-    if (text !== null) node.textContent = text;
-    return node;
-  }
-
-  // Red on an error, a failed login or an error finding; amber when the probe did not
-  // fully pass; green otherwise (app/web/routes/timeline.py: verdict).
-  function verdict(result) {
-    const severities = new Set(result.findings.map((f) => f.severity));
-    if (result.error || result.auth.status === "failed" || severities.has("error")) return "red";
-    if (!result.ok || severities.has("warning")) return "amber";
-    return "green";
-  }
-
   // "untested": the service could not test the server (app/livetest/verdicts.py).
   function verdictLabel(result) {
     const level = verdict(result);
     if (result.untested) return T.untested;
     if (level === "amber" && result.auth.status === "not-attempted") return T.not_tried;
     return T[level];
-  }
-
-  function axisStep(longest) {
-    const target = Math.max(longest, 1) / TICKS;
-    const power = 10 ** Math.floor(Math.log10(target));
-    for (const factor of [1, 2, 5, 10]) if (factor * power >= target) return factor * power;
-    return 10 * power;
-  }
-
-  const textWidth = (text, size) =>
-    [...text].reduce((sum, c) => sum + (c.codePointAt(0) >= 0x2e80 ? size : size * 0.6), 0);
-
-  function lane(server) {
-    let start = 0;
-    const bars = server.steps.map((step) => {
-      const bar = { name: stepName(step.name), start, duration: step.duration_ms, ok: step.ok };
-      start += step.duration_ms;
-      return bar;
-    });
-    return {
-      label: `${server.protocol.toUpperCase()} ${server.port} ${SECURITY_WORDS[server.security]}`,
-      where: `${server.protocol} ${server.host}:${server.port}`,
-      verdict: server.result ? verdict(server.result) : "pending",
-      bars,
-      end: start,
-    };
-  }
-
-  function timeline(servers) {
-    const lanes = servers.map(lane);
-    const longest = Math.max(0, ...lanes.map((l) => l.end));
-    const step = axisStep(longest);
-    const span = step * Math.max(1, Math.ceil(longest / step));
-    const scale = (WIDTH - LABEL_WIDTH - RIGHT_PAD) / span;
-    const height = TOP + ROW * lanes.length + AXIS;
-    const summary = lanes.map((l) => `${l.label}: ${ms(l.end)}`).join("; ");
-    const root = svg("svg", {
-      class: "timeline", viewBox: `0 0 ${WIDTH} ${height}`, width: WIDTH, height,
-      role: "img", "aria-label": `${T.timeline}: ${summary}`,
-    });
-    lanes.forEach((row, index) => {
-      const y = TOP + ROW * index;
-      const mid = num(y + ROW / 2 + 4);
-      const group = svg("g", { class: `lane verdict-${row.verdict}` });
-      const server = svg("g", { class: "server" });
-      server.append(
-        svg("title", {}, row.where),
-        svg("text", { class: "lane-label", x: LABEL_WIDTH - 8, y: mid, "text-anchor": "end" }, row.label),
-      );
-      group.append(server);
-      for (const bar of row.bars) {
-        const x = LABEL_WIDTH + bar.start * scale;
-        const width = Math.max(bar.duration * scale, MIN_BAR);
-        const duration = ms(bar.duration);
-        const g = svg("g", { class: `step ${bar.ok ? "ok" : "failed"}` });
-        g.append(
-          svg("title", {}, `${bar.name} — ${duration}`),
-          svg("rect", {
-            class: "bar", x: num(x), y: num(y + (ROW - BAR) / 2), width: num(width), height: BAR, rx: 2,
-          }),
-        );
-        const text = [`${bar.name} ${duration}`, bar.name].find((t) => textWidth(t, 11) + 6 <= width);
-        if (text) g.append(svg("text", { class: "bar-label", x: num(x + 3), y: mid }, text));
-        group.append(g);
-      }
-      group.append(svg("text", { class: "total", x: num(LABEL_WIDTH + row.end * scale + 4), y: mid },
-        ms(row.end)));
-      root.append(group);
-    });
-    const base = TOP + ROW * lanes.length;
-    const axis = svg("g", { class: "axis" });
-    axis.append(svg("line", {
-      x1: LABEL_WIDTH, y1: num(base + 2), x2: num(LABEL_WIDTH + span * scale), y2: num(base + 2),
-    }));
-    const ticks = Math.round(span / step);
-    for (let n = 0; n <= ticks; n += 1) {
-      const x = num(LABEL_WIDTH + n * step * scale);
-      const anchor = n === 0 ? "start" : n === ticks ? "end" : "middle";
-      axis.append(
-        svg("line", { x1: x, y1: num(base + 2), x2: x, y2: num(base + 6) }),
-        svg("text", { x, y: num(base + 18), "text-anchor": anchor },
-          n === 0 ? "0" : fill(T.ms, { ms: num(n * step) })),
-      );
-    }
-    root.append(axis);
-    return root;
   }
 
   function stepItem(step) {
@@ -154,7 +39,7 @@
     const details = html("details", { class: "transcript" });
     details.append(html("summary", {}, T.transcript));
     const lines = entries.map((t) => `${t.t_ms.toFixed(1).padStart(8)} ${t.direction} ${t.line}\n`);
-    const pre = html("pre");
+    const pre = html("pre", { tabindex: "0" });
     pre.append(html("code", {}, lines.join("")));
     details.append(pre);
     return details;
@@ -189,8 +74,9 @@
     }
 
     draw() {
-      this.figure.querySelector("svg")?.remove();
-      this.figure.prepend(timeline(this.servers));
+      this.figure.querySelector("svg.timeline")?.remove();
+      this.figure.querySelector("ol.timeline-rows")?.remove();
+      this.figure.prepend(...draw(this.servers));
     }
 
     start(event) {

@@ -44,6 +44,7 @@ from app.web.routes.timeline import (
     timeline_svg,
     verdict_label,
 )
+from app.web.routes.timeline_rows import timeline_rows
 
 router = APIRouter(include_in_schema=False)
 
@@ -222,8 +223,8 @@ def _list_problem(specs: list[ServerSpec]) -> str | None:
 
 
 def _picture(report: ReportEvent, client: str) -> dict[str, object]:
-    """The report's headline (naming the mail app ``client``, if any), SVG timeline and
-    each server's green/amber/red verdict."""
+    """The report's headline (naming the mail app ``client``, if any), its timeline (the
+    SVG, and the list that narrow screens show instead) and each server's verdict."""
     gettext = translations(current_lang.get()).gettext
     outcome, title = headline(report.results, gettext, client or None)
     return {
@@ -231,6 +232,7 @@ def _picture(report: ReportEvent, client: str) -> dict[str, object]:
         "headline": title,
         "diagnosis": diagnosis(report.results),
         "timeline": timeline_svg(report.results, gettext),
+        "timeline_rows": timeline_rows(report.results, gettext),
         "verdicts": [
             {"level": verdict(r).value, "label": verdict_label(r, gettext)} for r in report.results
         ],

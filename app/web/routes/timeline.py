@@ -1,7 +1,7 @@
 """A live test at a glance: its headline, each server's verdict, and its steps as bars on
 one time axis. The verdicts and the outcome are :mod:`app.livetest`'s.
 
-:func:`timeline_svg` draws the SVG of the no-JS report; ``static/tester.js`` draws
+:func:`timeline_svg` draws the SVG of the no-JS report; ``static/timeline.js`` draws
 the same picture (same sizes, classes and texts) while the test streams, so keep
 the two in step. Steps run one after another, so each bar starts where the
 previous one of its server ended; every server starts at 0, since all probes
@@ -189,7 +189,7 @@ def _num(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
-def _ms(value: float, gettext: Gettext) -> str:
+def ms_text(value: float, gettext: Gettext = str) -> str:
     """A duration as the report words it: whole milliseconds, e.g. "12 ms", "12 毫秒"."""
     return gettext(MS) % {"ms": str(round(value))}
 
@@ -201,7 +201,7 @@ def timeline_svg(results: Sequence[ProbeResult], gettext: Gettext = str) -> Mark
     span = step * max(1, math.ceil(max((x.end_ms for x in lanes), default=0.0) / step))
     scale = (WIDTH - LABEL_WIDTH - RIGHT_PAD) / span
     height = TOP + ROW * len(lanes) + AXIS
-    summary = "; ".join(f"{x.label}: {_ms(x.end_ms, gettext)}" for x in lanes)
+    summary = "; ".join(f"{x.label}: {ms_text(x.end_ms, gettext)}" for x in lanes)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} '
         f'{height}" width="{WIDTH}" height="{height}" role="img" '
@@ -221,7 +221,7 @@ def timeline_svg(results: Sequence[ProbeResult], gettext: Gettext = str) -> Mark
         end = LABEL_WIDTH + row.end_ms * scale + 4
         out.append(
             f'<text class="total" x="{_num(end)}" y="{_num(mid)}">'
-            f"{escape(_ms(row.end_ms, gettext))}</text></g>"
+            f"{escape(ms_text(row.end_ms, gettext))}</text></g>"
         )
     out.append(_axis(TOP + ROW * len(lanes), step, span, scale, gettext))
     out.append("</svg>")
@@ -231,7 +231,7 @@ def timeline_svg(results: Sequence[ProbeResult], gettext: Gettext = str) -> Mark
 def _bar(bar: Bar, y: float, scale: float, gettext: Gettext) -> str:
     x = LABEL_WIDTH + bar.start_ms * scale
     width = max(bar.duration_ms * scale, MIN_BAR)
-    duration = _ms(bar.duration_ms, gettext)
+    duration = ms_text(bar.duration_ms, gettext)
     status = "ok" if bar.ok else "failed"
     parts = [
         f'<g class="step {status}"><title>{escape(bar.name)} — {escape(duration)}</title>'

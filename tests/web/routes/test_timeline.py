@@ -33,6 +33,7 @@ from app.web.routes.timeline import (
     verdict,
     verdict_label,
 )
+from app.web.routes.timeline_rows import timeline_rows
 from tests.probe.results import make
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -212,3 +213,43 @@ def test_step_names_are_in_the_visitors_language() -> None:
     assert step_label("login", zh) == "登入"
     assert step_label("made-up", zh) == "made-up"
     assert set(STEP_LABELS) == set(StepName)  # every step has a name to show
+
+
+def test_the_rows_put_each_step_on_the_shared_span_in_text() -> None:
+    """The narrow-screen timeline: one item per server, one row per step with its name,
+    its place on the slowest server's span (in percent) and its duration as text."""
+    fast = result(steps=(("connect", 10, True), ("tls", 30, True), ("login", 60, True)))
+    slow = result(SUBMISSION, steps=(("connect", 20, True), ("ehlo", 180, False)),
+                  auth=AuthStatus.FAILED)  # fmt: skip
+    root = parse(str(timeline_rows([fast, slow])))
+    assert root.tag == "ol"
+    assert root.get("aria-label") == "Timeline of the test"
+    lanes = root.findall("li")
+    assert [x.get("class") for x in lanes] == ["lane verdict-green", "lane verdict-red"]
+    heads = [(x.findtext("p/span[@class='lane-label']"), x.findtext("p/span[@class='total']"))
+             for x in lanes]  # fmt: skip
+    assert heads == [("IMAP 993 TLS", "100 ms"), ("SMTP 587 STARTTLS", "200 ms")]
+    rows = [
+        (li.get("class"), li.findtext("span[@class='name']"), li.findtext("span[@class='ms']"))
+        for li in root.iter("li")
+        if (li.get("class") or "").startswith("step ")
+    ]
+    assert rows == [
+        ("step ok", "connect", "10 ms"), ("step ok", "TLS handshake", "30 ms"),
+        ("step ok", "login", "60 ms"), ("step ok", "connect", "20 ms"),
+        ("step failed", "EHLO", "180 ms"),
+    ]  # fmt: skip
+    rects = [(r.get("x"), r.get("width")) for r in root.iter("rect")]
+    assert rects == [("0", "5"), ("5", "15"), ("20", "30"), ("0", "10"), ("10", "90")]
+
+
+def test_the_rows_show_a_zero_step_and_escape_and_translate() -> None:
+    probe = result(steps=(("<b>&", 0, True), ("login", 0, False)))
+    markup = str(timeline_rows([probe], translations("zh-Hant").gettext))
+    assert "<b>" not in markup
+    root = parse(markup)
+    assert root.get("aria-label") == "測試時間軸"
+    widths = [float(r.get("width", "")) for r in root.iter("rect")]
+    assert widths == [0.5, 0.5]
+    assert [s.text for s in root.iter("span") if s.get("class") == "ms"] == ["0 毫秒", "0 毫秒"]
+    assert parse(str(timeline_rows([]))).findall("li") == []
