@@ -26,6 +26,7 @@ BENCHMARKS = (
     ("concurrency", "4. concurrent live tests"),
     ("fairness", "5. one client floods, another tests"),
     ("tls_mismatch", "6. a TLS port tested without TLS"),
+    ("page_load", "7. a setup page in Chromium"),
 )
 TIMEOUT = 240  # seconds per benchmark
 
