@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 from app.errors import InvalidAddress
 from app.hostnames import normalize_domain, to_unicode
 from app.i18n import locale_of
+from app.trace_outcome import TraceOutcome as TraceOutcome
 from app.untrusted import has_control, is_utf8
 
 LANGS = ("en", "zh-Hans", "zh-Hant")
@@ -266,7 +267,8 @@ class AccountConfig(BaseModel):
 
 
 class Attempt(BaseModel):
-    """One thing discovery tried: which source, what target, how long, and why it failed."""
+    """One thing discovery tried: which source, what target, how long, what came of it
+    (``outcome``) and the technical detail, in English, for the API and the logs."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -274,4 +276,5 @@ class Attempt(BaseModel):
     target: str
     ok: bool
     duration_ms: float
+    outcome: TraceOutcome
     detail: str = ""

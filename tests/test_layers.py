@@ -16,7 +16,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
         "__init__ models errors settings paths hostnames i18n translations metrics "
-        "logging_setup ratelimit leases untrusted",
+        "logging_setup ratelimit leases untrusted trace_outcome",
         "net",
         "providers",
         "documents probe",

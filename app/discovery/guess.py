@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import asyncio
 
-from app.errors import ProbeError
-from app.models import Protocol, Security, ServerEndpoint
+from app.errors import (
+    GuardRefused,
+    ProbeConnectError,
+    ProbeDNSError,
+    ProbeError,
+    ProbeTimeout,
+    ProbeTLSError,
+    ProtocolViolation,
+)
+from app.models import Protocol, Security, ServerEndpoint, TraceOutcome
 from app.net.guard import Guard, Resolver
 from app.net.tls import tls_context
 from app.probe.recorder import describe
@@ -19,6 +27,18 @@ from app.probe.steps import StepName, TlsVia
 from app.settings import Settings
 
 VERIFY_DEADLINE = 10.0  # Thunderbird gives each guess 10 s
+
+Rejection = tuple[TraceOutcome, str]  # what came of a guess, and why, in English
+
+# The probe's errors, most specific first (a TLS error is also an OSError, and so on).
+ERROR_OUTCOMES: tuple[tuple[type[ProbeError], TraceOutcome], ...] = (
+    (GuardRefused, TraceOutcome.BLOCKED),
+    (ProbeDNSError, TraceOutcome.HOST_UNRESOLVED),
+    (ProbeTimeout, TraceOutcome.TIMEOUT),
+    (ProbeTLSError, TraceOutcome.TLS_FAILED),
+    (ProtocolViolation, TraceOutcome.NOT_MAIL),
+    (ProbeConnectError, TraceOutcome.CONNECTION_FAILED),
+)
 
 GREETING = {Protocol.IMAP: ("* OK", "* PREAUTH"), Protocol.POP3: ("+OK",), Protocol.SMTP: ("220",)}
 
@@ -41,7 +61,7 @@ class ProbeVerifier:
         self.settings = settings
         self.resolver = resolver
 
-    async def confirm(self, endpoint: ServerEndpoint) -> str | None:
+    async def confirm(self, endpoint: ServerEndpoint) -> Rejection | None:
         loop = asyncio.get_running_loop()
         session = LineSession(
             endpoint.host,
@@ -55,11 +75,12 @@ class ProbeVerifier:
         try:
             return await self._check(session, endpoint)
         except ProbeError as exc:
-            return str(exc)
+            kind = next((o for t, o in ERROR_OUTCOMES if isinstance(exc, t)), None)
+            return kind or TraceOutcome.CONNECTION_FAILED, str(exc)
         finally:
             await session.close()
 
-    async def _check(self, session: LineSession, endpoint: ServerEndpoint) -> str | None:
+    async def _check(self, session: LineSession, endpoint: ServerEndpoint) -> Rejection | None:
         protocol = endpoint.protocol
         async with session.step(StepName.CONNECT):
             await session.connect()
@@ -67,13 +88,15 @@ class ProbeVerifier:
                 await session.start_tls(TlsVia.IMPLICIT)
             greeting = await session.read_line()
         if not greets(protocol, greeting):  # described, not quoted: it may not be mail
-            return describe(session.first_heard, protocol.name)
+            return TraceOutcome.NOT_MAIL, describe(session.first_heard, protocol.name)
         session.confirm_greeting()
         if endpoint.security is not Security.STARTTLS:
             return None
         async with session.step(StepName.CAPABILITIES):
             lines = await self._capabilities(session, protocol)
-        return None if offers_starttls(protocol, lines) else "STARTTLS is not offered"
+        if offers_starttls(protocol, lines):
+            return None
+        return TraceOutcome.NO_STARTTLS, "STARTTLS is not offered"
 
     @staticmethod
     async def _capabilities(session: LineSession, protocol: Protocol) -> list[str]:

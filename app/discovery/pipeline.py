@@ -30,10 +30,18 @@ from app.discovery.plan import (
     ispdb_fetch,
     pick,
 )
+from app.discovery.run import (
+    DiscoveryRun,
+    Found,
+    Listener,
+    dns_outcome,
+    fetch_outcome,
+    until_decided,
+)
 from app.discovery.templating import general_config
 from app.errors import UnknownDomain
 from app.hostnames import base_domain
-from app.models import AccountConfig, Attempt, ServerEndpoint, Source
+from app.models import AccountConfig, Attempt, ServerEndpoint, Source, TraceOutcome
 from app.net.http import Fetcher, FetchError
 from app.providers.db import ProviderDB, to_account_config
 from app.settings import Settings
@@ -58,29 +66,9 @@ class Discovery(BaseModel):
 class Verifier(Protocol):
     """Confirms a guessed endpoint with a capability check (never a login)."""
 
-    async def confirm(self, endpoint: ServerEndpoint) -> str | None:
-        """None when the endpoint speaks its protocol as guessed, else why not."""
-
-
-Found = tuple[Rank, AccountConfig] | None
-
-
-class _Run:
-    """The state of one discovery: attempts, answers, and the tasks still running."""
-
-    def __init__(self, email: str | None) -> None:
-        self.email = email  # the asker, whom fetched answers may name
-        self.personal = False
-        self.trace: list[Attempt] = []
-        self.found: list[tuple[Rank, AccountConfig]] = []
-        self.findings: list[DiscoveryFinding] = []
-        self.loop = asyncio.get_running_loop()
-
-    def note(self, source: Source, target: str, started: float, ok: bool, detail: str) -> None:
-        ms = round((self.loop.time() - started) * 1000, 1)
-        self.trace.append(
-            Attempt(source=source, target=target, ok=ok, duration_ms=ms, detail=detail)
-        )
+    async def confirm(self, endpoint: ServerEndpoint) -> tuple[TraceOutcome, str] | None:
+        """None when the endpoint speaks its protocol as guessed, else what came of it
+        and why, in English."""
 
 
 def _relabel(config: AccountConfig, source: Source) -> AccountConfig:
@@ -110,8 +98,11 @@ class Discoverer:
         # Answers from the database, made once per domain (bounded by the database).
         self._known: dict[str, Discovery] = {}
 
-    async def discover(self, domain: str, email: str | None = None) -> Discovery:
-        """The settings for ``domain`` (A-label, normalised) and how they were found."""
+    async def discover(
+        self, domain: str, email: str | None = None, listener: Listener | None = None
+    ) -> Discovery:
+        """The settings for ``domain`` (A-label, normalised) and how they were found;
+        ``listener`` hears each source as it is tried and as it answers."""
         known = self._known.get(domain)
         if known is not None:
             return known
@@ -120,13 +111,19 @@ class Discoverer:
         except UnknownDomain:
             pass
         else:
-            hit = Attempt(source=Source.DATABASE, target=domain, ok=True, duration_ms=0.0)
+            hit = Attempt(
+                source=Source.DATABASE,
+                target=domain,
+                ok=True,
+                duration_ms=0.0,
+                outcome=TraceOutcome.FOUND,
+            )
             known = self._known[domain] = Discovery(domain=domain, config=config, trace=(hit,))
             return known
         cached = await self.cache.get(domain)
         if cached is not None:
             return cached.model_copy(update={"cached": True})
-        result = await self._discover(domain, email)
+        result = await self._discover(domain, email, listener)
         if result.personal:
             return result  # for this asker only
         ttl = (
@@ -147,8 +144,11 @@ class Discoverer:
             return None if cached is None else cached.model_copy(update={"cached": True})
         return await self.discover(domain)
 
-    async def _discover(self, domain: str, email: str | None) -> Discovery:
-        run = _Run(email)
+    async def _discover(
+        self, domain: str, email: str | None, listener: Listener | None
+    ) -> Discovery:
+        run = DiscoveryRun(email, listener)
+        end = run.loop.time() + self.settings.discovery_deadline
         jobs: list[tuple[Rank, Awaitable[Found]]] = [
             (f.rank, self._fetch(run, f, domain))
             for f in autoconfig_fetches(domain, email, Rank.AUTOCONFIG_HTTPS)
@@ -159,13 +159,14 @@ class Discoverer:
         jobs.append((Rank.MX_PROVIDER, self._mx(run, domain)))
         jobs.append((Rank.SRV, self._srv(run, domain)))
         try:
-            async with asyncio.timeout(self.settings.discovery_deadline):
-                await _until_decided(jobs, run.found)
+            async with asyncio.timeout_at(end):
+                await until_decided(jobs, run.found)
         except TimeoutError:
             run.findings.append(DiscoveryFinding.DISCOVERY_DEADLINE)
+        run.close_pending()
         no_domain = DiscoveryFinding.DOMAIN_NOT_FOUND in run.findings
         if not run.found and not no_domain and self.verifier:
-            guessed = await self._guess(run, domain, self.verifier)
+            guessed = await self._guess(run, domain, self.verifier, end)
             if guessed is not None:
                 run.found.append((Rank.GUESS, guessed))
         if not run.found:
@@ -186,39 +187,46 @@ class Discoverer:
         )
 
     async def _fetch(
-        self, run: _Run, plan: Fetch, domain: str, relabel: Source | None = None
+        self, run: DiscoveryRun, plan: Fetch, domain: str, relabel: Source | None = None
     ) -> Found:
-        started = run.loop.time()
+        started = run.begin(plan.source, plan.url)
         try:
             fetched = await self.http.fetch(plan.url)
+        except FetchError as exc:
+            run.note(plan.source, plan.url, started, fetch_outcome(exc), str(exc))
+            return None
+        try:
             config, dropped = parse_autoconfig(fetched.body, domain, plan.source)
-        except (FetchError, AutoconfigError) as exc:
-            run.note(plan.source, plan.url, started, False, str(exc))
+        except AutoconfigError as exc:
+            run.note(plan.source, plan.url, started, TraceOutcome.INVALID, str(exc))
             return None
         if run.email:  # the server may have filled in the asker: make it general again
             config, shareable = general_config(config, run.email)
             run.personal = run.personal or not shareable
         detail = "; ".join(f"dropped: {d}" for d in dropped)
-        run.note(plan.source, plan.url, started, True, detail)
+        outcome = TraceOutcome.FOUND_PARTLY if dropped else TraceOutcome.FOUND
+        run.note(plan.source, plan.url, started, outcome, detail)
         return plan.rank, _relabel(config, relabel) if relabel else config
 
-    async def _mx(self, run: _Run, domain: str) -> Found:
-        started = run.loop.time()
+    async def _mx(self, run: DiscoveryRun, domain: str) -> Found:
+        started = run.begin(Source.MX, domain)
         answer = await self.dns.mx(domain)
         if answer.status is DnsStatus.NXDOMAIN:
             run.findings.append(DiscoveryFinding.DOMAIN_NOT_FOUND)
         elif answer.status is DnsStatus.NO_RECORDS:
             run.findings.append(DiscoveryFinding.NO_MX)
         if not answer.records:
-            run.note(Source.MX, domain, started, False, answer.detail)
+            run.note(Source.MX, domain, started, dns_outcome([answer.status]), answer.detail)
             return None
         host = answer.records[0].host
         record = self.db.by_mx(host)
         if record is not None:
-            run.note(Source.MX, domain, started, True, f"{host} belongs to {record.id}")
+            detail = f"{host} belongs to {record.id}"
+            run.note(Source.MX, domain, started, TraceOutcome.MX_KNOWN, detail)
             return Rank.MX_PROVIDER, _relabel(to_account_config(record, domain), Source.MX)
         base = base_domain(host)
-        run.note(Source.MX, domain, started, False, f"{host}: no known provider; trying {base}")
+        detail = f"{host}: no known provider; trying {base}"
+        run.note(Source.MX, domain, started, TraceOutcome.MX_UNKNOWN, detail)
         if base is None or base == domain:
             return None
         plans = autoconfig_fetches(base, None, Rank.MX_AUTOCONFIG)[:2]
@@ -227,71 +235,63 @@ class Discoverer:
         found = [r for r in results if r is not None]
         return min(found, key=lambda pair: pair[0]) if found else None
 
-    async def _srv(self, run: _Run, domain: str) -> Found:
-        started = run.loop.time()
+    async def _srv(self, run: DiscoveryRun, domain: str) -> Found:
+        started = run.begin(Source.SRV, domain)
         labels = [label for label, _, _ in SRV_SERVICES]
         answers = await asyncio.gather(*(self.dns.srv(f"{label}.{domain}") for label in labels))
         records = {label: a.records for label, a in zip(labels, answers, strict=True)}
         config = config_from_srv(domain, records)
-        offered = [a.name for a in answers if a.records]
-        run.note(
-            Source.SRV,
-            domain,
-            started,
-            config is not None,
-            "found " + ", ".join(offered) if offered else "no SRV records",
-        )
-        return (Rank.SRV, config) if config else None
+        if config is not None:
+            offered = ", ".join(a.name for a in answers if a.records)
+            run.note(Source.SRV, domain, started, TraceOutcome.FOUND, f"found {offered}")
+            return Rank.SRV, config
+        outcome = dns_outcome(a.status for a in answers if not a.records)
+        if outcome is TraceOutcome.NO_SUCH_NAME:  # a missing _service._tcp name: no record
+            outcome = TraceOutcome.NO_RECORDS
+        failed = [a.detail for a in answers if a.status in (DnsStatus.TIMEOUT, DnsStatus.FAILED)]
+        run.note(Source.SRV, domain, started, outcome, "; ".join(failed) or "no SRV records")
+        return None
 
-    async def _resolving(self, run: _Run, candidates: list[ServerEndpoint]) -> list[ServerEndpoint]:
+    async def _resolving(
+        self, run: DiscoveryRun, candidates: list[ServerEndpoint]
+    ) -> list[ServerEndpoint]:
         """The candidates whose host name resolves; the others are not worth a connection."""
         hosts = sorted({e.host for e in candidates})
-        started = run.loop.time()
+        started = [run.begin(Source.GUESS_VERIFIED, h) for h in hosts]
         answers = await asyncio.gather(*(self.dns.addresses(h) for h in hosts))
         resolving = set()
-        for host, answer in zip(hosts, answers, strict=True):
+        for host, begun, answer in zip(hosts, started, answers, strict=True):
             if answer.records:
                 resolving.add(host)
+                run.drop(Source.GUESS_VERIFIED, host)
             else:
-                run.note(Source.GUESS_VERIFIED, host, started, False, answer.detail)
+                outcome = dns_outcome([answer.status])
+                run.note(Source.GUESS_VERIFIED, host, begun, outcome, answer.detail)
         return [e for e in candidates if e.host in resolving]
 
-    async def _guess(self, run: _Run, domain: str, verifier: Verifier) -> AccountConfig | None:
+    async def _guess(
+        self, run: DiscoveryRun, domain: str, verifier: Verifier, end: float
+    ) -> AccountConfig | None:
         async def one(i: int, endpoint: ServerEndpoint) -> ServerEndpoint | None:
             await asyncio.sleep(i * GUESS_STAGGER)
-            started = run.loop.time()
             target = f"{endpoint.protocol.value}://{endpoint.host}:{endpoint.port}"
-            reason = await verifier.confirm(endpoint)
-            run.note(Source.GUESS_VERIFIED, target, started, reason is None, reason or "confirmed")
-            return endpoint if reason is None else None
+            started = run.begin(Source.GUESS_VERIFIED, target)
+            rejected = await verifier.confirm(endpoint)
+            if rejected is None:
+                run.note(Source.GUESS_VERIFIED, target, started, TraceOutcome.CONFIRMED)
+                return endpoint
+            run.note(Source.GUESS_VERIFIED, target, started, *rejected)
+            return None
 
-        candidates = await self._resolving(run, guess_candidates(domain))
+        if run.loop.time() >= end:
+            run.findings.append(DiscoveryFinding.GUESS_DEADLINE)
+            return None
         try:
-            async with asyncio.timeout(self.settings.discovery_deadline):
+            async with asyncio.timeout_at(end):
+                candidates = await self._resolving(run, guess_candidates(domain))
                 results = await asyncio.gather(*(one(i, e) for i, e in enumerate(candidates)))
         except TimeoutError:
             run.findings.append(DiscoveryFinding.GUESS_DEADLINE)
+            run.close_pending()
             return None
         return config_from_guesses(domain, [e for e in results if e is not None])
-
-
-async def _until_decided(
-    jobs: list[tuple[Rank, Awaitable[Found]]], found: list[tuple[Rank, AccountConfig]]
-) -> None:
-    """Run every job; stop once no pending job's best rank beats the best answer."""
-    tasks = {asyncio.ensure_future(job): rank for rank, job in jobs}
-    try:
-        while tasks:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                tasks.pop(task)
-                result = task.result()
-                if result is not None:
-                    found.append(result)
-            best = min((rank for rank, _ in found), default=None)
-            if best is not None and all(rank >= best for rank in tasks.values()):
-                return
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)

@@ -32,10 +32,12 @@ USER_AGENT = "mailsetup-discovery (+https://github.com/mailsetup)"
 
 
 class FetchError(MailsetupError):
-    """A document could not be fetched; ``reason`` is a short stable code."""
+    """A document could not be fetched; ``reason`` is a short stable code, and
+    ``status`` the HTTP status when the server answered with an error."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, status: int | None = None) -> None:
         self.reason = reason
+        self.status = status
         super().__init__(message)
 
 
@@ -193,7 +195,8 @@ class Fetcher:
 async def _read(response: httpx.Response, max_bytes: int) -> Fetched:
     url = str(response.url)
     if not 200 <= response.status_code < 300:
-        raise FetchError("http-status", f"{url} answered HTTP {response.status_code}")
+        code = response.status_code
+        raise FetchError("http-status", f"{url} answered HTTP {code}", status=code)
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise FetchError("too-large", f"{url} declares {declared} bytes (cap {max_bytes})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,13 @@ import httpcore
 import pytest
 import trustme
 
+from app.discovery.dns import DnsClient
+from app.discovery.pipeline import Discoverer
+from app.models import ServerEndpoint, TraceOutcome
+from app.net.guard import Guard
+from app.net.http import HTTP_PORTS, make_fetcher
+from app.providers.db import ProviderDB
+from app.settings import Settings
 from tests.discovery.httpserver import Site, serve
 from tests.dnsmasq import NAMES
 from tests.probe.conftest import probe_settings, resolver
@@ -73,3 +80,56 @@ class PortMap(httpcore.AsyncNetworkBackend):
 @pytest.fixture
 def portmap(web: dict[int, int]) -> PortMap:
     return PortMap(web)
+
+
+class ListVerifier:
+    """Confirms exactly the endpoints listed; the real verifier has its own tests."""
+
+    def __init__(self, confirmed: set[tuple[str, int]]) -> None:
+        self.confirmed = confirmed
+        self.asked: list[tuple[str, int]] = []
+
+    async def confirm(self, endpoint: ServerEndpoint) -> tuple[TraceOutcome, str] | None:
+        self.asked.append((endpoint.host, endpoint.port))
+        if (endpoint.host, endpoint.port) in self.confirmed:
+            return None
+        return TraceOutcome.CONNECTION_FAILED, "refused"
+
+
+@pytest.fixture
+async def make_discoverer(
+    nameserver: str,
+    client_context: ssl.SSLContext,
+    portmap: PortMap,
+    web: dict[int, int],
+    db: ProviderDB,
+) -> AsyncIterator[object]:
+    clients = []
+
+    def make(
+        verifier: ListVerifier | None = None,
+        deadline: float = 5.0,
+        dns_server: str | None = None,
+        dns_timeout: float = 2.0,
+    ) -> Discoverer:
+        ns = dns_server or nameserver
+        settings = Settings(
+            ispdb_url=f"http://127.0.0.1:{web[80]}/v1.1/",
+            dns_servers=(ns,),
+            discovery_deadline=deadline,
+        )
+        dns = DnsClient((ns,), timeout=dns_timeout)
+        guard = Guard(allow_networks=(LOOPBACK,), resolver=dns, ports=HTTP_PORTS)
+        http = make_fetcher(
+            guard,
+            trusted_urls=(settings.ispdb_url,),
+            ssl_context=client_context,
+            timeout=3.0,
+            inner=portmap,
+        )
+        clients.append(http)
+        return Discoverer(db, dns, http, settings, verifier=verifier)
+
+    yield make
+    for c in clients:
+        await c.aclose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.discovery.guess import ProbeVerifier, greets, offers_starttls
-from app.models import Protocol, Security, ServerEndpoint
+from app.models import Protocol, Security, ServerEndpoint, TraceOutcome
 from app.settings import Settings
 from tests.probe.conftest import FakeResolver
 from tests.servers import SmtpServers
@@ -56,18 +56,21 @@ async def test_wrong_guesses_are_refused(
     wrong_protocol = await verifier.confirm(
         _endpoint(Protocol.IMAP, dovecot["pop3s"], Security.TLS)
     )
-    assert wrong_protocol is not None
-    assert wrong_protocol == "the server answered with POP3, not IMAP"  # described, not quoted
+    # described, not quoted
+    assert wrong_protocol == (TraceOutcome.NOT_MAIL, "the server answered with POP3, not IMAP")
     # a certificate for another name fails the handshake
     bad_cert = await verifier.confirm(
         _endpoint(Protocol.IMAP, dovecot["imaps"], Security.TLS, host="wrong.test")
     )
     assert bad_cert is not None
-    assert "certificate" in bad_cert
+    assert bad_cert[0] is TraceOutcome.TLS_FAILED
+    assert "certificate" in bad_cert[1]
     # implicit TLS guessed on a plaintext port
     assert await verifier.confirm(_endpoint(Protocol.IMAP, dovecot["imap"], Security.TLS))
     # a name that does not resolve
-    assert await verifier.confirm(_endpoint(Protocol.IMAP, 993, Security.TLS, host="nx.test"))
+    nx = await verifier.confirm(_endpoint(Protocol.IMAP, 993, Security.TLS, host="nx.test"))
+    assert nx is not None
+    assert nx[0] is TraceOutcome.HOST_UNRESOLVED
 
 
 async def test_guesses_never_log_in(
@@ -92,7 +95,8 @@ async def test_loopback_is_refused_without_the_operator_setting(
     verifier = ProbeVerifier(Settings(), resolver)
     reason = await verifier.confirm(_endpoint(Protocol.IMAP, dovecot["imaps"], Security.TLS))
     assert reason is not None
-    assert "refused 127.0.0.1" in reason
+    assert reason[0] is TraceOutcome.BLOCKED
+    assert "refused 127.0.0.1" in reason[1]
 
 
 def test_pure_checks() -> None:

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import ssl
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
-from app.discovery.dns import DnsClient
 from app.discovery.findings import DiscoveryFinding
-from app.discovery.pipeline import Discoverer
 from app.discovery.plan import guess_candidates
-from app.models import Protocol, Security, ServerEndpoint, Source
-from app.net.guard import Guard
-from app.net.http import HTTP_PORTS, make_fetcher
-from app.providers.db import ProviderDB
-from app.settings import Settings
-from tests.discovery.conftest import LOOPBACK, PortMap
+from app.models import Protocol, Security, Source
+from tests.discovery.conftest import ListVerifier
 from tests.discovery.httpserver import Site, document, plain_http_only, redirect, slow
 from tests.discovery.test_autoconfig_parse import BOMB
 
@@ -38,51 +30,6 @@ ISPDB_DOC = b"""<?xml version="1.0"?><clientConfig version="1.1">
 
 def own_doc(host: str) -> bytes:
     return ISPDB_DOC.replace(b"ispdb-only.test", host.encode())
-
-
-class ListVerifier:
-    """Confirms exactly the endpoints listed; the real verifier has its own tests."""
-
-    def __init__(self, confirmed: set[tuple[str, int]]) -> None:
-        self.confirmed = confirmed
-        self.asked: list[tuple[str, int]] = []
-
-    async def confirm(self, endpoint: ServerEndpoint) -> str | None:
-        self.asked.append((endpoint.host, endpoint.port))
-        return None if (endpoint.host, endpoint.port) in self.confirmed else "refused"
-
-
-@pytest.fixture
-async def make_discoverer(
-    nameserver: str,
-    client_context: ssl.SSLContext,
-    portmap: PortMap,
-    web: dict[int, int],
-    db: ProviderDB,
-) -> AsyncIterator[object]:
-    clients = []
-
-    def make(verifier: ListVerifier | None = None, deadline: float = 5.0) -> Discoverer:
-        settings = Settings(
-            ispdb_url=f"http://127.0.0.1:{web[80]}/v1.1/",
-            dns_servers=(nameserver,),
-            discovery_deadline=deadline,
-        )
-        dns = DnsClient((nameserver,), timeout=2.0)
-        guard = Guard(allow_networks=(LOOPBACK,), resolver=dns, ports=HTTP_PORTS)
-        http = make_fetcher(
-            guard,
-            trusted_urls=(settings.ispdb_url,),
-            ssl_context=client_context,
-            timeout=3.0,
-            inner=portmap,
-        )
-        clients.append(http)
-        return Discoverer(db, dns, http, settings, verifier=verifier)
-
-    yield make
-    for c in clients:
-        await c.aclose()
 
 
 async def test_ispdb_mirror_gives_exactly_its_settings(make_discoverer, site: Site) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from app.discovery.findings import DiscoveryFinding
 from app.discovery.pipeline import Discovery
 from app.discovery.redis_cache import PREFIX, RedisCache, open_redis
 from app.discovery.service import PLACEHOLDER, forget_address
-from app.models import Attempt, Source
+from app.models import Attempt, Source, TraceOutcome
 from tests.hardening.conftest import MakeClient
 from tests.realservers import free_tcp_port
 
@@ -24,7 +24,15 @@ SECRET = "one secret for every instance"  # required with Redis
 FOUND = Discovery(
     domain="example.test",
     config=None,
-    trace=(Attempt(source=Source.MX, target="example.test", ok=False, duration_ms=1.5),),
+    trace=(
+        Attempt(
+            source=Source.MX,
+            target="example.test",
+            ok=False,
+            duration_ms=1.5,
+            outcome=TraceOutcome.NO_RECORDS,
+        ),
+    ),
     findings=(DiscoveryFinding.NO_MX,),
 )
 ADAPTER = TypeAdapter(Discovery)
@@ -58,7 +66,15 @@ async def test_redis_down_is_a_miss_not_an_error() -> None:
 
 def test_the_askers_address_is_forgotten() -> None:
     url = "https://autoconfig.gw.test/mail/config-v1.1.xml?emailaddress=al%2Bice@gw.test"
-    trace = (Attempt(source=Source.AUTOCONFIG, target=url, ok=False, duration_ms=1, detail=url),)
+    attempt = Attempt(
+        source=Source.AUTOCONFIG,
+        target=url,
+        ok=False,
+        duration_ms=1,
+        outcome=TraceOutcome.NOT_FOUND,
+        detail=url,
+    )
+    trace = (attempt,)
     found = forget_address(FOUND.model_copy(update={"trace": trace}), "al+ice@gw.test")
     assert "ice" not in found.model_dump_json()
     assert found.trace[0].target.endswith("emailaddress=" + PLACEHOLDER)
