@@ -47,6 +47,7 @@ from app.web.routes import (
     live_page,
     owners,
     pages,
+    progress,
     wellknown,
 )
 from app.web.routes.clientconfig import load_signer
@@ -219,6 +220,7 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(owners.router)
+    app.include_router(progress.router)
     app.include_router(live.router)
     app.include_router(live_page.router)
     app.include_router(language.router)

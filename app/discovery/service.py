@@ -14,6 +14,8 @@ from app.discovery.findings import DiscoveryFinding
 from app.discovery.guess import ProbeVerifier
 from app.discovery.pipeline import Discoverer, Discovery, Verifier
 from app.discovery.redis_cache import RedisCache, open_redis
+from app.discovery.run import Listener, Trying
+from app.discovery.typos import typo_suggestions
 from app.errors import UnknownDomain
 from app.models import AccountConfig, EmailAddress
 from app.net.guard import Guard
@@ -31,13 +33,16 @@ __all__ = [
     "Discovery",
     "DiscoveryFinding",
     "DnsClient",
+    "Listener",
     "NotDiscovered",
     "RedisCache",
     "ServiceDiscoverer",
+    "Trying",
     "lookup",
     "open_discovery",
     "open_redis",
     "resolve",
+    "typo_suggestions",
 ]
 
 
@@ -62,12 +67,16 @@ class ServiceDiscoverer(Discoverer):
         super().__init__(db, dns, http, settings, verifier=verifier, cache=cache)
         self.limiter = limiter
 
-    async def discover(self, domain: str, email: str | None = None) -> Discovery:
-        found = await super().discover(domain, email)
+    async def discover(
+        self, domain: str, email: str | None = None, listener: Listener | None = None
+    ) -> Discovery:
+        found = await super().discover(domain, email, listener)
         metrics.discovered(found.config.source.value if found.config else None, found.cached)
         return found
 
-    async def _discover(self, domain: str, email: str | None) -> Discovery:
+    async def _discover(
+        self, domain: str, email: str | None, listener: Listener | None
+    ) -> Discovery:
         if self.limiter is not None:
             site = self.limiter.keys.target(domain)
             charges = [Charge(Limit.DISCOVERY_DOMAIN_ALL, (site,))]
@@ -75,7 +84,7 @@ class ServiceDiscoverer(Discoverer):
             if client is not None:  # set by the web layer for the request being served
                 charges.insert(0, Charge(Limit.DISCOVERY_DOMAIN, (client, site)))
             await self.limiter.charge(charges)
-        found = await super()._discover(domain, email)
+        found = await super()._discover(domain, email, listener)
         return forget_address(found, email) if email else found
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from app.discovery.service import DiscoveryFinding, NotDiscovered
+from app.discovery.service import DiscoveryFinding, NotDiscovered, typo_suggestions
 from app.discovery.service import lookup as discover_lookup
 from app.errors import InvalidAddress
 from app.models import Confidence, EmailAddress, Localized, Protocol, Status
@@ -105,7 +105,17 @@ def not_found_message(exc: NotDiscovered) -> str:
 @router.get(
     "/lookup",
     response_model=LookupAnswer,
-    responses={404: {"description": "No source has settings for the domain"}, 422: {}},
+    responses={
+        404: {
+            "description": (
+                "No source has settings for the domain. `detail` holds `message`, `findings`, "
+                "`trace` and `suggestions`: up to 3 known domains the domain may be a typo of "
+                "(`gmail.com` for `gmial.com`), likeliest first, given only when the domain "
+                "does not exist in DNS (finding `domain-not-found`), else empty."
+            )
+        },
+        422: {},
+    },
     dependencies=[DiscoveryLimit],
 )
 async def lookup(
@@ -117,7 +127,8 @@ async def lookup(
     """Settings for an address (usernames filled in) or a domain (templates kept).
 
     The database answers known domains at once; other domains go through
-    discovery, and the answer carries its trace.
+    discovery, and the answer carries its trace. For a domain that does not exist,
+    the 404's `detail.suggestions` names the known domains it may be a typo of.
     """
     if email is None and domain is None:
         raise HTTPException(422, "give ?email=someone@example.com or ?domain=example.com")
@@ -132,6 +143,7 @@ async def lookup(
             "message": not_found_message(exc),
             "findings": list(exc.discovery.findings),
             "trace": [a.model_dump(mode="json") for a in exc.discovery.trace],
+            "suggestions": typo_suggestions(exc.discovery, discoverer.db),
         }
         raise HTTPException(404, detail) from exc
     response.headers["Cache-Control"] = CACHE_PUBLIC

@@ -7,11 +7,12 @@ too; :func:`live_test_context` fills it in for either page.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from functools import partial
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import SecretStr, ValidationError
 
@@ -27,6 +28,7 @@ from app.livetest import (
     stream,
     verdict,
 )
+from app.models import ServerEndpoint
 from app.untrusted import has_control, is_utf8
 from app.web.http.deps import StateDep
 from app.web.http.hangup import admitted, unless_hung_up
@@ -53,6 +55,15 @@ def settings_url(email: str, client: str | None = None) -> str:
     """The setup page for ``email`` (and the mail app ``client``, when known)."""
     query = {"email": email, **({"client": client} if client else {})}
     return "/setup?" + urlencode(query, quote_via=quote)
+
+
+def server_lines(endpoints: Iterable[ServerEndpoint]) -> str:
+    """Servers as the tester's form takes them, one ``protocol:host:port:security`` a line."""
+    specs = (
+        ServerSpec(protocol=e.protocol, host=e.host, port=e.port, security=e.security)
+        for e in endpoints
+    )
+    return "\n".join(spec.label() for spec in specs)
 
 
 def live_test_context(
@@ -105,8 +116,14 @@ def _page(request: Request, context: dict[str, object], status: int = 200) -> HT
 
 
 @router.get("/test", response_class=HTMLResponse)
-def show_tester(request: Request, email: str = "", client: str = "") -> HTMLResponse:
-    return _page(request, live_test_context(email=email, client=client))
+def show_tester(
+    request: Request,
+    email: Annotated[str, Query(max_length=320)] = "",
+    client: Annotated[str, Query(max_length=40)] = "",
+    servers: Annotated[str, Query(max_length=2000)] = "",
+) -> HTMLResponse:
+    """The tester, filled in with the address, the app and any servers to test."""
+    return _page(request, live_test_context(email=email, client=client, servers=servers))
 
 
 @router.post("/test", response_class=HTMLResponse, dependencies=[Depends(require_csrf)])

@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.discovery.service import NotDiscovered, resolve
+from app.discovery.service import Discovery, NotDiscovered, resolve, typo_suggestions
 from app.documents.client_texts import THUNDERBIRD_FINDS
 from app.documents.instructions import CLIENTS, GuideUnavailable, build_guide
 from app.documents.mobileconfig import ProfileUnavailable, profile_servers
 from app.errors import InvalidAddress
-from app.models import AccountConfig, EmailAddress, Protocol, Status
+from app.models import AccountConfig, EmailAddress, Protocol, Source, Status, TraceOutcome
 from app.providers.lookup import EndpointAnswer, LookupAnswer, answer_from_config
 from app.providers.ranking import ordered, region_of
 from app.providers.schema import ProviderRecord
@@ -21,7 +21,7 @@ from app.web.http.deps import DBDep, DiscovererDep
 from app.web.http.templating import current_lang, loc, render, templates, translations
 from app.web.http.throttle import DiscoveryLimit
 from app.web.routes import apps, qr
-from app.web.routes.live_page import live_test_context
+from app.web.routes.live_page import live_test_context, server_lines
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,6 +65,30 @@ def home(request: Request, db: DBDep) -> HTMLResponse:
     return render(request, "home.html", _home(request, db))
 
 
+# The usual names and ports (RFC 8314 implicit TLS, and submission with STARTTLS).
+PATTERN = ("imap:imap.{d}:993:tls", "smtp:smtp.{d}:465:tls", "smtp:smtp.{d}:587:starttls")
+NO_ANSWER = frozenset(
+    {TraceOutcome.DNS_TIMEOUT, TraceOutcome.DNS_FAILED, TraceOutcome.TIMEOUT, TraceOutcome.CUT_OFF}
+)
+
+
+def unanswered(found: Discovery) -> bool:
+    """Whether some source gave no answer at all: discovery could not finish."""
+    return any(a.outcome in NO_ANSWER for a in found.trace)
+
+
+def _pattern_test(
+    found: Discovery, address: EmailAddress | None, keep: dict[str, str]
+) -> str | None:
+    """A link to the tester with the usual server names filled in, for an address at a
+    domain that exists (its MX lookup answered); else None."""
+    mx = {a.outcome for a in found.trace if a.source is Source.MX}
+    if address is None or not mx or mx & (NO_ANSWER | {TraceOutcome.NO_SUCH_NAME}):
+        return None
+    servers = "\n".join(line.format(d=found.domain) for line in PATTERN)
+    return "/test?" + urlencode({"email": address.address, **keep, "servers": servers})
+
+
 @router.get("/setup", response_class=HTMLResponse, dependencies=[DiscoveryLimit])
 async def setup(
     request: Request,
@@ -82,12 +106,22 @@ async def setup(
         context = _home(request, db, error=str(exc), email=email, app=app)
         return render(request, "home.html", context, status_code=422)
     except NotDiscovered as exc:
+        # A domain that does not exist may be a typo of a known one: link to its page.
+        local = f"{exc.address.local}@" if exc.address is not None else ""
+        keep = {"client": client} if client == app else {}
+        suggestions = [
+            (known, "/setup?" + urlencode({"email": local + known, **keep}))
+            for known in typo_suggestions(exc.discovery, db)
+        ]
         context = {
             "email": email,
             "domain": exc.discovery.domain,
             "address": exc.address,
             "trace": exc.discovery.trace,
             "findings": exc.discovery.findings,
+            "suggestions": suggestions,
+            "unanswered": unanswered(exc.discovery),
+            "pattern_test": _pattern_test(exc.discovery, exc.address, keep),
         }
         return render(request, "unknown.html", context, status_code=404)
     answer = answer_from_config(
@@ -117,9 +151,11 @@ async def setup(
         "card": apps.card_for(answer.endpoints) if app != apps.OTHER else None,
         "phone": app in apps.PHONE,
         "record": db.get(answer.provider) if answer.provider else None,
+        "guessed": config.source is Source.GUESS_VERIFIED,
     }
-    if address is not None:  # the test, right under the settings
-        context.update(live_test_context(email=address.address, client=app))
+    if address is not None:  # the test, right under the settings; guessed servers filled in
+        servers = server_lines(config.endpoints) if context["guessed"] else ""
+        context.update(live_test_context(email=address.address, client=app, servers=servers))
     response = render(request, "setup.html", context)
     if client == app:  # chosen now, not remembered from before
         apps.remember_app(response, request, app)
