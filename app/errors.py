@@ -14,6 +14,8 @@ name their module in parentheses::
     ├── RateLimited                     a rate limit is reached: HTTP 429 (app.ratelimit)
     ├── CsrfRejected(PermissionError)   a form post without a valid CSRF token
     │                                   (app.web.http.security)
+    ├── ServerProblem(ValueError)       a server line a domain owner typed that cannot be
+    │                                   used (app.web.routes.owner_check)
     ├── FetchError                      discovery could not fetch a document (app.net.http)
     ├── AutoconfigError(ValueError)     not a usable autoconfig file (app.discovery.autoconfig)
     ├── WireError(ValueError)           a server line the protocol does not allow; becomes

@@ -116,6 +116,9 @@ ZONE = Zone(
         ("tx.test", "mxbiz1.qq.com", 5),
         ("viabase.test", "mx1.mx-base.test", 10),
         ("own.test", "mx.own.test", 10),
+        # A domain nobody has added to the database, for the domain-owner page.
+        ("owner.test", "mx1.owner.test", 10),
+        ("owner.test", "mx2.owner.test", 20),
     ],
     cnames=[("autoconfig.owned.test", "mailsetup.test")],
     srv=[
@@ -123,6 +126,8 @@ ZONE = Zone(
         ("_submissions._tcp.owned.test", "smtp.example.org", 587, 0, 0),
         ("_imaps._tcp.srvonly.test", "mail.srvonly.test", 993, 0, 1),
         ("_submission._tcp.srvonly.test", "mail.srvonly.test", 587, 0, 1),
+        ("_imaps._tcp.owner.test", "mail.owner.test", 993, 0, 0),
+        ("_submissions._tcp.owner.test", "smtp.elsewhere.test", 465, 0, 0),
     ],
-    no_service=["_pop3._tcp.srvonly.test"],
+    no_service=["_pop3._tcp.srvonly.test", "_pop3._tcp.owner.test"],
 )
