@@ -26,8 +26,11 @@ PAGES = {
     "test": "/test",
     "domains": "/domains",
     "domain-records": "/domains?domain=mail.test",
+    "domain-owner": "/domains?domain=owner.test&servers=imap:mail.owner.test:993:tls%0A"
+    "smtp:mail.owner.test:465:tls",
     "learn": "/learn",
     "unknown-domain": "/setup?email=someone@nowhere.test",
+    "unknown-typo": "/setup?email=someone@gmial.com",
     "provider-missing": "/providers/no-such.example",
     "not-found": "/no-such-page",
 }
