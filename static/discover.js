@@ -1,13 +1,16 @@
-// Discovery you can watch. A lookup form (action /setup) asks /api/v1/discover for the
-// address as NDJSON: each source is listed when it is tried and marked when it answers,
-// in the page's language (app/web/routes/progress.py). Then the setup page opens; it
-// answers at once, from the same discovery's cache. Without JavaScript, or without
-// streaming fetch, or when the API refuses, the form is sent as usual and the setup
-// page answers when discovery is done.
+// Discovery you can watch. For an address at a domain we do not know yet, this asks
+// /api/v1/discover as NDJSON: each source is listed when it is tried and marked when it
+// answers, in the page's language (app/web/routes/progress.py). Then the setup page
+// opens; it answers at once, from the same discovery's cache.
+// - A lookup form (action /setup, with data-progress) does this instead of going to
+//   /setup straight away.
+// - The page /setup shows a browser while it has not looked yet (#discovering,
+//   templates/discovering.html) does it at once, then goes on to its data-next.
+// Without JavaScript, or without streaming fetch, or when the API refuses, the browser
+// goes to the setup page as usual, which answers when discovery is done.
 "use strict";
 (() => {
-  const forms = document.querySelectorAll('form.lookup[action="/setup"][data-progress]');
-  if (!forms.length || !window.fetch || !window.ReadableStream || !window.TextDecoder) return;
+  if (!window.fetch || !window.ReadableStream || !window.TextDecoderStream) return;
 
   const fill = (template, values) =>
     template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
@@ -31,18 +34,21 @@
   }
 
   class Progress {
-    constructor(form, T, email) {
+    // ``place(section)`` puts the progress on the page; ``heading``: whether it needs one.
+    constructor(T, email, place, heading) {
       this.T = T;
       this.rows = new Map();
       document.getElementById("progress")?.remove();
-      this.section = html("section", {
-        class: "progress", id: "progress", "aria-labelledby": "progress-h", "aria-busy": "true",
-      });
-      this.section.append(html("h2", { id: "progress-h" }, fill(T.looking, { email })));
+      this.section = html("section", { class: "progress", id: "progress", "aria-busy": "true" });
+      if (heading) {
+        this.section.setAttribute("aria-labelledby", "progress-h");
+        this.section.append(html("h2", { id: "progress-h" }, fill(T.looking, { email })));
+      } else {
+        this.section.setAttribute("aria-label", fill(T.looking, { email }));
+      }
       this.list = html("ol", { class: "progress-list", "aria-live": "polite" });
       this.section.append(this.list);
-      form.after(this.section);
-      this.section.scrollIntoView({ block: "start" });
+      place(this.section);
     }
 
     trying(event) {
@@ -70,54 +76,72 @@
       this.section.removeAttribute("aria-busy");
       this.list.after(html("p", { class: "muted", role: "status" },
         event.found ? this.T.found : this.T.none));
-      window.location.assign(event.url);
     }
   }
 
-  async function watch(form, T) {
-    const email = form.elements.email.value.trim();
+  // Streams the progress for ``email``; resolves to the "done" event, or null when the
+  // API refused or the stream broke off.
+  async function watch(T, email, client, place, heading) {
     const query = new URLSearchParams({ email });
-    const client = form.querySelector('input[name="client"]:checked')?.value;
     if (client) query.set("client", client);
     const response = await fetch(`/api/v1/discover?${query}`, {
       headers: { Accept: "application/x-ndjson" },
     });
-    if (!response.ok || !response.body) return false;
-    const progress = new Progress(form, T, email);
+    if (!response.ok || !response.body) return null;
+    const progress = new Progress(T, email, place, heading);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) break;
+      if (done) return null;
       buffer += value;
       const lines = buffer.split("\n");
       buffer = lines.pop();
       for (const line of lines.filter(Boolean)) {
         const event = JSON.parse(line);
         if (event.type in { trying: 1, attempt: 1, done: 1 }) progress[event.type](event);
-        if (event.type === "done") return true;
+        if (event.type === "done") return event;
       }
     }
-    return false;
   }
 
-  for (const form of forms) {
+  async function safely(run) {
+    try {
+      return await run();
+    } catch (err) {
+      console.warn("discovery progress unavailable", err);
+      return null;
+    }
+  }
+
+  for (const form of document.querySelectorAll('form.lookup[action="/setup"][data-progress]')) {
     const T = JSON.parse(form.dataset.progress);
     form.addEventListener("submit", async (event) => {
-      if (!form.checkValidity() || !window.TextDecoderStream) return;
+      if (!form.checkValidity()) return;
       event.preventDefault();
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;
-      let navigated = false;
-      try {
-        navigated = await watch(form, T);
-      } catch (err) {
-        console.warn("discovery progress unavailable", err);
-      }
-      if (!navigated) {
+      const email = form.elements.email.value.trim();
+      const client = form.querySelector('input[name="client"]:checked')?.value;
+      const place = (section) => {
+        form.after(section);
+        section.scrollIntoView({ block: "start" });
+      };
+      const done = await safely(() => watch(T, email, client, place, true));
+      if (done) {
+        window.location.assign(done.url);
+      } else {
         button.disabled = false;
         form.submit(); // the setup page answers, and explains any refusal
       }
     });
+  }
+
+  const waiting = document.getElementById("discovering");
+  if (waiting) {
+    const { email, client, next } = waiting.dataset;
+    const T = JSON.parse(waiting.dataset.progress);
+    safely(() => watch(T, email, client, (section) => waiting.append(section), false))
+      .then(() => window.location.replace(next));
   }
 })();

@@ -29,8 +29,8 @@ PAGES = {
     "domain-owner": "/domains?domain=owner.test&servers=imap:mail.owner.test:993:tls%0A"
     "smtp:mail.owner.test:465:tls",
     "learn": "/learn",
-    "unknown-domain": "/setup?email=someone@nowhere.test",
-    "unknown-typo": "/setup?email=someone@gmial.com",
+    "unknown-domain": "/setup?email=someone@nowhere.test&wait=1",
+    "unknown-typo": "/setup?email=someone@gmial.com&wait=1",
     "provider-missing": "/providers/no-such.example",
     "not-found": "/no-such-page",
 }

@@ -101,8 +101,27 @@ async def test_without_javascript_the_setup_page_answers_when_done(quiet_page: A
     page = await quiet_page("en", javascript=False)
     await page.goto("/")
     await page.locator("#email").fill("me@quiet2.quiet.test")
-    async with page.expect_navigation(timeout=15_000):
-        await page.locator("form.lookup button[type=submit]").click()
-    assert "/setup?email=me%40quiet2.quiet.test" in page.url
+    await page.locator("form.lookup button[type=submit]").click()
+    # The page that would show the progress sends a browser without script straight on.
+    await page.wait_for_url("**/setup?email=me%40quiet2.quiet.test*wait=1", timeout=15_000)
     await pw.expect(page.locator("#progress")).to_have_count(0)
     await pw.expect(page.locator("main")).to_contain_text(WORDS["en"][1])
+
+
+@pytest.mark.parametrize("lang", list(WORDS))
+async def test_opening_the_setup_page_itself_shows_the_progress(quiet_page: Any, lang: str) -> None:
+    """A link or a typed URL to /setup for a domain not looked up yet: the page that
+    comes at once shows discovery's progress, then the setup page follows."""
+    page = await quiet_page(lang)
+    domain = f"direct-{lang.lower()}.quiet.test"
+    opened = time.monotonic()
+    await page.goto(f"/setup?email=me@{domain}")
+    await pw.expect(page.locator("body")).to_have_attribute("data-template", "discovering.html")
+    progress = page.locator("#discovering ol.progress-list li")
+    await pw.expect(progress.first).to_be_visible(timeout=1_000)
+    shown = time.monotonic() - opened
+    assert shown < 1.0, f"the first progress line took {shown:.2f} s"
+    await screenshot(page, f"discovery-direct-{lang}-360")
+    await page.wait_for_url(f"**/setup?email=me%40{domain}&wait=1", timeout=10_000)
+    await pw.expect(page.locator("body")).to_have_attribute("data-template", "unknown.html")
+    await pw.expect(page.locator("main")).to_contain_text(WORDS[lang][1])

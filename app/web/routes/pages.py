@@ -20,7 +20,7 @@ from app.providers.schema import ProviderRecord
 from app.web.http.deps import DBDep, DiscovererDep
 from app.web.http.templating import current_lang, loc, render, templates, translations
 from app.web.http.throttle import DiscoveryLimit
-from app.web.routes import apps, qr
+from app.web.routes import apps, progress, qr
 from app.web.routes.live_page import live_test_context, server_lines
 
 router = APIRouter(include_in_schema=False)
@@ -96,10 +96,17 @@ async def setup(
     discoverer: DiscovererDep,
     email: Annotated[str, Query(max_length=320)] = "",
     client: Annotated[str, Query(max_length=40)] = "",
+    wait: bool = False,
 ) -> HTMLResponse:
     """The settings for one address, from the database or discovery, or what to try;
-    for one app (``client``, remembered) or for any."""
+    for one app (``client``, remembered) or for any. A browser asking for a domain not
+    looked up yet first gets discovery's progress, unless it asks to ``wait``."""
     app = apps.chosen_app(request, client)
+    if not wait:
+        chosen = client if client == app else ""
+        waiting = await progress.discovering_page(request, discoverer, email, chosen)
+        if waiting is not None:
+            return waiting
     try:
         address, config, found = await resolve(discoverer, email)
     except InvalidAddress as exc:

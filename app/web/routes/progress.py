@@ -3,7 +3,9 @@
 The address's domain is discovered as ``/setup`` would (same limits, same cache),
 and each source is reported when it is tried and when it answers, in the visitor's
 language; the last line says whether settings were found and where the setup page
-for them is. ``static/discover.js`` shows these lines while the visitor waits.
+for them is. ``static/discover.js`` shows these lines while the visitor waits: under
+a lookup form, or on the page :func:`discovering_page` gives a browser that opens
+``/setup`` for a domain not looked up yet.
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
-from app.discovery.service import Discovery, Trying
+from app.discovery.service import Discoverer, Discovery, Trying
 from app.errors import InvalidAddress
 from app.models import Attempt
 from app.providers.lookup import parse_query
 from app.web.http.deps import DiscovererDep
 from app.web.http.i18n import current_lang, translations
+from app.web.http.templating import render
 from app.web.http.throttle import DiscoveryLimit
 from app.web.http.tracewords import attempt_outcome, source_short_label
 from app.web.routes.live_page import settings_url
@@ -111,3 +115,39 @@ async def discover_progress(
 
 def _encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode() + b"\n"
+
+
+def _navigation(request: Request) -> bool:
+    """A browser opening a page itself (Fetch Metadata), not a script, a crawler or a
+    mail client."""
+    headers = request.headers
+    return headers.get("sec-fetch-mode") == "navigate" and headers.get("sec-fetch-dest") in (
+        "document",
+        None,
+    )
+
+
+async def discovering_page(
+    request: Request, discoverer: Discoverer, email: str, client: str
+) -> HTMLResponse | None:
+    """For a browser opening ``/setup`` at a domain neither known nor looked up lately:
+    a page that shows discovery's progress, then goes on to ``/setup?…&wait=1`` (at
+    once without JavaScript, by a refresh). None when ``/setup`` can answer now."""
+    if not _navigation(request):
+        return None
+    try:
+        address, domain = parse_query(email)
+    except InvalidAddress:
+        return None  # the setup page explains it
+    if address is None or await discoverer.known_or_cached(domain) is not None:
+        return None
+    keep = {"client": client} if client else {}
+    context = {
+        "email": address.address,
+        "domain": domain,
+        "client": client,
+        "next_url": "/setup?" + urlencode({"email": email, **keep, "wait": "1"}),
+    }
+    response = render(request, "discovering.html", context)
+    response.headers.update(NO_STORE)
+    return response

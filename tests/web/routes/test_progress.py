@@ -70,3 +70,45 @@ async def test_a_bad_address_is_a_422_before_any_discovery(client: httpx.AsyncCl
     assert "detail" in r.json()
     too_long = await client.get("/api/v1/discover", params={"email": "a" * 321})
     assert too_long.status_code == 422
+
+
+NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+
+
+async def test_a_browser_opening_an_unknown_domain_gets_the_progress_page_first(
+    client: httpx.AsyncClient,
+) -> None:
+    params = {"email": "me@not-yet.test", "client": "thunderbird"}
+    r = await client.get("/setup", params=params, headers=NAVIGATE)
+    assert r.status_code == 200
+    assert 'data-template="discovering.html"' in r.text
+    assert r.headers["cache-control"] == "no-store"
+    next_url = "/setup?email=me%40not-yet.test&amp;client=thunderbird&amp;wait=1"
+    assert f'data-next="{next_url}"' in r.text
+    assert f'<noscript><meta http-equiv="refresh" content="0; url={next_url}"></noscript>' in r.text
+    # The page it goes on to waits for discovery, as every client without a browser does.
+    waited = await client.get("/setup", params={**params, "wait": "1"}, headers=NAVIGATE)
+    assert waited.status_code == 404
+    assert 'data-template="unknown.html"' in waited.text
+    # Now the answer is cached: the browser gets it at once.
+    again = await client.get("/setup", params=params, headers=NAVIGATE)
+    assert 'data-template="unknown.html"' in again.text
+
+
+async def test_only_a_browser_at_an_unlooked_domain_gets_the_progress_page(
+    client: httpx.AsyncClient,
+) -> None:
+    known = await client.get("/setup", params={"email": "me@qq.com"}, headers=NAVIGATE)
+    assert 'data-template="setup.html"' in known.text
+    script = await client.get("/setup", params={"email": "me@also-not-yet.test"})
+    assert 'data-template="unknown.html"' in script.text  # no Fetch Metadata: answered
+    fetched = await client.get(
+        "/setup",
+        params={"email": "me@third.test"},
+        headers={"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"},
+    )
+    assert 'data-template="unknown.html"' in fetched.text
+    bad = await client.get("/setup", params={"email": "not an address"}, headers=NAVIGATE)
+    assert bad.status_code == 422
+    domain_only = await client.get("/setup", params={"email": "fourth.test"}, headers=NAVIGATE)
+    assert 'data-template="discovering.html"' not in domain_only.text
