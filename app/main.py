@@ -168,8 +168,9 @@ class Service(FastAPI):
 
 
 def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None) -> Service:
-    """Build the app. The provider database loads once, when the app starts,
-    unless an already loaded ``db`` is given (tests and benchmarks share one).
+    """Build the app. The provider database (with the ISPDB snapshot of its data folder)
+    loads once, when the app starts, unless an already loaded ``db`` is given (tests and
+    benchmarks share one).
     """
     settings = settings or get_settings()
     check_settings(settings)
@@ -183,6 +184,11 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
             data_dir = settings.data_dir or DATA_DIR
             loaded = ProviderDB.from_dir(data_dir)
             log.info("loaded %d providers from %s", len(loaded), data_dir)
+            snapshot = loaded.snapshot
+            if snapshot is None:
+                log.info("no ISPDB snapshot in %s: discovery has no offline source", data_dir)
+            else:
+                log.info("loaded %s: %d domains", snapshot.label, len(snapshot))
         if settings.public_url is None:
             log.info(
                 "MAILSETUP_PUBLIC_URL is unset: links, QR codes and documents for mail clients "

@@ -68,6 +68,12 @@ class Status(StrEnum):
     PREPARATION = "preparation"  # the user must act first (turn on IMAP, create a code)
     BROKEN = "broken"
     RETIRED = "retired"
+    NO_MAIL_APPS = "no-mail-apps"  # the service runs, but offers mail apps no server
+
+    @property
+    def has_servers(self) -> bool:
+        """Whether a provider with this status lists servers for mail apps."""
+        return self not in (Status.RETIRED, Status.NO_MAIL_APPS)
 
 
 class Quirk(StrEnum):
@@ -92,6 +98,7 @@ class Source(StrEnum):
     DATABASE = "database"
     AUTOCONFIG = "autoconfig"
     ISPDB = "ispdb"
+    ISPDB_SNAPSHOT = "ispdb-snapshot"  # the copy of ISPDB shipped in data/ispdb/
     MX = "mx"
     SRV = "srv"
     GUESS_VERIFIED = "guess-verified"

@@ -1,7 +1,8 @@
-"""The ``mailsetup`` command line: serve, validate-data, lookup, test, export.
+"""The ``mailsetup`` command line: serve, validate-data, lookup, test, export, import-ispdb.
 
 The commands live beside this module, a group each (:mod:`~app.cli.serve`,
-:mod:`~app.cli.data`, :mod:`~app.cli.lookup`, :mod:`~app.cli.live`), and print only
+:mod:`~app.cli.data`, :mod:`~app.cli.lookup`, :mod:`~app.cli.live`,
+:mod:`~app.cli.ispdb`), and print only
 through :mod:`~app.cli.output`. They are registered here, in the order ``--help``
 lists them.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import data, live, lookup, serve
+from app.cli import data, ispdb, live, lookup, serve
 from app.cli.serve import SERVER_OPTIONS
 
 __all__ = ["SERVER_OPTIONS", "cli", "main"]
@@ -27,6 +28,7 @@ cli.command("validate-data")(data.validate_data)
 cli.command()(lookup.lookup)
 cli.command("test")(live.live_test)
 cli.command()(data.export)
+cli.command("import-ispdb")(ispdb.import_ispdb)
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """The provider data folder (``--data-dir``), and the commands that read it whole:
-``validate-data`` and ``export``."""
+``validate-data`` (the ISPDB snapshot too) and ``export``."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ def data_folder(option: Path | None) -> Path:
 
 
 def validate_data(data_dir: DataDirOption = None) -> None:
-    """Check every provider file; exit non-zero on any error."""
+    """Check every provider file and the ISPDB snapshot; exit non-zero on any error."""
     from app.providers.loader import load_records
+    from app.providers.snapshot import IspdbSnapshot
 
     folder = data_folder(data_dir)
     try:
@@ -40,6 +41,16 @@ def validate_data(data_dir: DataDirOption = None) -> None:
     for err in result.errors:
         say(f"error: {err}", err=True)
     say(f"{len(result.records)} provider file(s) valid, {len(result.errors)} error(s) in {folder}")
+    try:
+        snapshot = IspdbSnapshot.from_dir(folder)
+    except DataError as exc:
+        say(f"error: ISPDB snapshot: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if snapshot is None:
+        say(f"no ISPDB snapshot in {folder}")
+    else:
+        entries = len(snapshot.providers)
+        say(f"ISPDB snapshot valid: {snapshot.label}, {entries} entries, {len(snapshot)} domains")
     if result.errors:
         raise typer.Exit(1)
 

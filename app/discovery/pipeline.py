@@ -1,8 +1,8 @@
 """Discovery for any domain: every source at once, each under a deadline, best rank wins.
 
 The database answers first and alone. Otherwise the domain's autoconfig, ISPDB,
-MX and SRV run in parallel; as soon as no pending source can beat the best
-answer so far, the rest are cancelled. Guesses run only when all of them
+the ISPDB snapshot, MX and SRV run in parallel; as soon as no pending source can
+beat the best answer so far, the rest are cancelled. Guesses run only when all of them
 failed, and count only once the verifier confirms them. Results are cached.
 """
 
@@ -19,6 +19,7 @@ from app.discovery.autoconfig import AutoconfigError, parse_autoconfig
 from app.discovery.cache import Cache, MemoryCache
 from app.discovery.dns import DnsClient, DnsStatus
 from app.discovery.findings import DiscoveryFinding
+from app.discovery.offline import from_snapshot
 from app.discovery.plan import (
     SRV_SERVICES,
     Fetch,
@@ -149,13 +150,13 @@ class Discoverer:
     ) -> Discovery:
         run = DiscoveryRun(email, listener)
         end = run.loop.time() + self.settings.discovery_deadline
+        fetches = autoconfig_fetches(domain, email, Rank.AUTOCONFIG_HTTPS)
+        fetches.append(ispdb_fetch(self.settings.ispdb_url, domain))
         jobs: list[tuple[Rank, Awaitable[Found]]] = [
-            (f.rank, self._fetch(run, f, domain))
-            for f in autoconfig_fetches(domain, email, Rank.AUTOCONFIG_HTTPS)
+            (f.rank, self._fetch(run, f, domain)) for f in fetches
         ]
-        jobs.append(
-            (Rank.ISPDB, self._fetch(run, ispdb_fetch(self.settings.ispdb_url, domain), domain))
-        )
+        if self.db.snapshot is not None:  # from memory; wins only when the fetches fail
+            jobs.append((Rank.ISPDB_SNAPSHOT, from_snapshot(run, self.db.snapshot, domain)))
         jobs.append((Rank.MX_PROVIDER, self._mx(run, domain)))
         jobs.append((Rank.SRV, self._srv(run, domain)))
         try:

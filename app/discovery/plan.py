@@ -1,8 +1,8 @@
 """What discovery tries, and how it ranks what it finds. Pure: no I/O here.
 
 The order follows Thunderbird's account setup: the domain's own autoconfig, then
-ISPDB, then MX, then RFC 6186/8314 SRV records; guesses come last and count
-only once a probe confirms them.
+ISPDB (online, then the snapshot shipped in data/ispdb/), then MX, then RFC 6186/8314
+SRV records; guesses come last and count only once a probe confirms them.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ class Rank(IntEnum):
     AUTOCONFIG_HTTPS = 1
     AUTOCONFIG_HTTP = 2
     ISPDB = 3
-    MX_PROVIDER = 4
-    MX_AUTOCONFIG = 5
-    MX_ISPDB = 6
-    SRV = 7
-    GUESS = 8
+    ISPDB_SNAPSHOT = 4  # our copy of ISPDB: wins only when the live sources above fail
+    MX_PROVIDER = 5
+    MX_AUTOCONFIG = 6
+    MX_ISPDB = 7
+    SRV = 8
+    GUESS = 9
 
 
 @dataclass(frozen=True)

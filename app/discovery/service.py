@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from app import metrics
+from app.discovery.autoconfig import AutoconfigError, ProviderDocument, parse_provider
 from app.discovery.cache import Cache
 from app.discovery.dns import DnsClient
 from app.discovery.findings import DiscoveryFinding
@@ -29,18 +30,21 @@ from app.settings import Settings
 HTTP_TIMEOUT = 5.0
 
 __all__ = [
+    "AutoconfigError",
     "Discoverer",
     "Discovery",
     "DiscoveryFinding",
     "DnsClient",
     "Listener",
     "NotDiscovered",
+    "ProviderDocument",
     "RedisCache",
     "ServiceDiscoverer",
     "Trying",
     "lookup",
     "open_discovery",
     "open_redis",
+    "parse_provider",
     "resolve",
     "typo_suggestions",
 ]

@@ -212,10 +212,12 @@ _INDEXES: weakref.WeakKeyDictionary[ProviderDB, TypoIndex] = weakref.WeakKeyDict
 
 
 def index_for(db: ProviderDB) -> TypoIndex:
-    """The index of ``db``'s domains, built on first use and kept while ``db`` lives."""
+    """The index of ``db``'s domains and its ISPDB snapshot's, built on first use and
+    kept while ``db`` lives."""
     index = _INDEXES.get(db)
     if index is None:
-        index = _INDEXES[db] = TypoIndex(known_domains(db))
+        snapshot = db.snapshot.domains if db.snapshot is not None else ()
+        index = _INDEXES[db] = TypoIndex(known_domains(db), snapshot)
     return index
 
 

@@ -1,4 +1,5 @@
-"""The provider database: indexes built once, then dict lookups by domain and MX host."""
+"""The provider database: indexes built once, then dict lookups by domain and MX host;
+with it, the ISPDB snapshot of the same data folder (discovery's offline source)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from app.hostnames import normalize_domain
 from app.models import AccountConfig, Protocol, Source, Status
 from app.providers.loader import load_records
 from app.providers.schema import ProviderRecord
+from app.providers.snapshot import IspdbSnapshot
 
 
 def to_account_config(record: ProviderRecord, domain: str) -> AccountConfig:
@@ -35,9 +37,13 @@ def to_account_config(record: ProviderRecord, domain: str) -> AccountConfig:
 
 
 class ProviderDB:
-    """Provider records with a domain index and an MX index; lookups never scan."""
+    """Provider records with a domain index and an MX index; lookups never scan.
+    ``snapshot`` is the ISPDB snapshot that discovery falls back on, if any."""
 
-    def __init__(self, records: Iterable[ProviderRecord]) -> None:
+    def __init__(
+        self, records: Iterable[ProviderRecord], snapshot: IspdbSnapshot | None = None
+    ) -> None:
+        self.snapshot = snapshot
         self._records = {r.id: r for r in sorted(records, key=lambda r: r.id)}
         self._by_domain: dict[str, ProviderRecord] = {}
         self._mx_exact: dict[str, ProviderRecord] = {}
@@ -57,12 +63,13 @@ class ProviderDB:
 
     @classmethod
     def from_dir(cls, data_dir: Path) -> ProviderDB:
-        """Load ``data_dir``; raise :class:`DataError` listing every broken file."""
+        """Load ``data_dir`` (its ISPDB snapshot too, when it has ``ispdb/``); raise
+        :class:`DataError` listing every broken file."""
         result = load_records(data_dir)
         if result.errors:
             listing = "\n".join(f"  {e}" for e in result.errors)
             raise DataError(f"{len(result.errors)} problem(s) in {data_dir}:\n{listing}")
-        return cls(result.records)
+        return cls(result.records, IspdbSnapshot.from_dir(data_dir))
 
     def __len__(self) -> int:
         return len(self._records)

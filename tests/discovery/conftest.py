@@ -18,6 +18,7 @@ from app.models import ServerEndpoint, TraceOutcome
 from app.net.guard import Guard
 from app.net.http import HTTP_PORTS, make_fetcher
 from app.providers.db import ProviderDB
+from app.providers.snapshot import IspdbSnapshot
 from app.settings import Settings
 from tests.discovery.httpserver import Site, serve
 from tests.dnsmasq import NAMES
@@ -111,10 +112,14 @@ async def make_discoverer(
         deadline: float = 5.0,
         dns_server: str | None = None,
         dns_timeout: float = 2.0,
+        snapshot: IspdbSnapshot | None = None,
+        ispdb_url: str | None = None,
     ) -> Discoverer:
+        """A discoverer on the local DNS and web servers; ``snapshot`` replaces the
+        shipped ISPDB snapshot, ``ispdb_url`` the local web server's ISPDB."""
         ns = dns_server or nameserver
         settings = Settings(
-            ispdb_url=f"http://127.0.0.1:{web[80]}/v1.1/",
+            ispdb_url=ispdb_url or f"http://127.0.0.1:{web[80]}/v1.1/",
             dns_servers=(ns,),
             discovery_deadline=deadline,
         )
@@ -128,7 +133,8 @@ async def make_discoverer(
             inner=portmap,
         )
         clients.append(http)
-        return Discoverer(db, dns, http, settings, verifier=verifier)
+        known = db if snapshot is None else ProviderDB(db.records, snapshot)
+        return Discoverer(known, dns, http, settings, verifier=verifier)
 
     yield make
     for c in clients:

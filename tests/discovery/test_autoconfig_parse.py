@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.discovery.autoconfig import AutoconfigError, parse_autoconfig
+from app.discovery.autoconfig import AutoconfigError, parse_autoconfig, parse_provider
 from app.documents.mozilla import render_autoconfig
 from app.models import AuthMethod, Protocol, Security, Source
 from app.providers.db import ProviderDB, to_account_config
@@ -144,3 +144,87 @@ def test_emaildomain_in_a_host_name_is_filled_before_it_is_checked() -> None:
     config, dropped = parse_autoconfig(doc(extra), "example.org", Source.AUTOCONFIG)
     assert dropped == []
     assert "pop.example.org" in [e.host for e in config.endpoints]
+
+
+@pytest.mark.parametrize(
+    "hostname",
+    [
+        b"%EMAILLOCALPART%.example.org",
+        b"mail.%EMAILADDRESS%",
+        b"imap.%EMAILDOMAIN%.%REALNAME%",
+        b"imap.%UNKNOWN%",
+        b"imap.%EMAILDOMAIN",
+    ],
+)
+def test_any_other_placeholder_in_a_host_name_drops_the_server(hostname: bytes) -> None:
+    extra = (
+        b'<incomingServer type="pop3"><hostname>' + hostname + b"</hostname><port>995</port>"
+        b"<socketType>SSL</socketType></incomingServer>"
+    )
+    config, dropped = parse_autoconfig(doc(extra), "example.org", Source.AUTOCONFIG)
+    assert [e.host for e in config.endpoints] == ["imap.example.org", "smtp.example.org"]
+    assert len(dropped) == 1
+    assert "only %EMAILDOMAIN% may stand in a host" in dropped[0]
+
+
+def test_a_filled_host_name_is_checked_for_the_domain_asked() -> None:
+    extra = (
+        b'<incomingServer type="imap"><hostname>%EMAILDOMAIN%</hostname><port>993</port>'
+        b"<socketType>SSL</socketType><username>%EMAILLOCALPART%</username></incomingServer>"
+    )
+    config, dropped = parse_autoconfig(doc(extra), "mail.example.org", Source.ISPDB)
+    assert dropped == []
+    assert config.endpoints[1].host == "mail.example.org"
+    assert config.endpoints[1].username == "%EMAILLOCALPART%"  # filled later, per request
+    long_domain = ".".join(["x" * 61] * 4) + ".org"  # 251 characters: "imap." makes it 256
+    with_prefix = extra.replace(b"<hostname>%", b"<hostname>imap.%")
+    config, dropped = parse_autoconfig(doc(with_prefix), long_domain, Source.ISPDB)
+    assert len(config.endpoints) == 2
+    assert dropped == [f"hostname 'imap.{long_domain}' is not a valid host name"]
+
+
+PROVIDER = b"""<?xml version="1.0"?>
+<clientConfig version="1.1"><emailProvider id="Example">
+<domain>example.org</domain><domain>EXAMPLE.net.</domain><domain>example.org</domain>
+<domain>bad domain</domain>
+<incomingServer type="exchange"><hostname>ex.example.org</hostname></incomingServer>
+<incomingServer type="imap"><hostname>Mail.%EMAILDOMAIN%</hostname><port>993</port>
+<socketType>SSL</socketType><username>%EMAILLOCALPART%</username></incomingServer>
+<incomingServer type="pop3"><hostname>pop.%EMAILADDRESS%</hostname><port>995</port>
+<socketType>SSL</socketType></incomingServer>
+<outgoingServer type="smtp"><hostname>smtp.example.org</hostname><port>465</port>
+<socketType>SSL</socketType><authentication>OAuth2</authentication></outgoingServer>
+</emailProvider>
+<oAuth2><issuer>example.org</issuer><scope>mail</scope>
+<authURL>https://example.org/auth</authURL><tokenURL>https://example.org/token</tokenURL></oAuth2>
+</clientConfig>"""
+
+
+def test_a_provider_is_read_for_all_its_domains() -> None:
+    found = parse_provider(PROVIDER, Source.ISPDB_SNAPSHOT)
+    assert found.id == "Example"
+    assert found.domains == ("example.org", "example.net")
+    twice, bad = found.domains_dropped
+    assert twice == "domain example.org is listed twice"
+    assert bad.startswith("domain 'bad domain': 'bad domain' is not a valid domain name")
+    # The host keeps its placeholder: each domain fills it in when looked up.
+    assert [(e.protocol, e.host, e.username) for e in found.endpoints] == [
+        (Protocol.IMAP, "mail.%EMAILDOMAIN%", "%EMAILLOCALPART%"),
+        (Protocol.SMTP, "smtp.example.org", "%EMAILADDRESS%"),
+    ]
+    assert found.endpoints[1].auth == (AuthMethod.OAUTH2,)
+    assert found.dropped == (
+        "hostname 'pop.%EMAILADDRESS%': only %EMAILDOMAIN% may stand in a host",
+    )
+    assert found.ignored == ("incomingServer of type 'exchange': not IMAP, POP3 or SMTP",)
+    assert found.oauth2 is not None
+    assert found.oauth2.scopes == ("mail",)
+
+
+def test_a_provider_without_a_valid_domain_is_refused() -> None:
+    body = PROVIDER.replace(b"<domain>", b"<notdomain>").replace(b"</domain>", b"</notdomain>")
+    with pytest.raises(AutoconfigError, match="no valid <domain>"):
+        parse_provider(body, Source.ISPDB_SNAPSHOT)
+    without_smtp = PROVIDER.replace(b'type="smtp"', b'type="ews"')
+    with pytest.raises(AutoconfigError, match="no usable outgoing"):
+        parse_provider(without_smtp, Source.ISPDB_SNAPSHOT)

@@ -17,7 +17,8 @@ from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from app.discovery.service import DiscoveryFinding
 from app.hostnames import to_unicode
@@ -27,6 +28,7 @@ from app.paths import TEMPLATES_DIR
 from app.web.http.i18n import BABEL_LOCALES, language_links
 from app.web.http.i18n import current_lang as current_lang
 from app.web.http.i18n import translations as translations
+from app.web.http.state import AppState
 from app.web.http.tracewords import attempt_outcome, outcome_says_it_all, source_short_label
 
 
@@ -93,6 +95,7 @@ STATUS_LABELS = {
     Status.PREPARATION: N_("Needs setup first"),
     Status.BROKEN: N_("Broken"),
     Status.RETIRED: N_("Retired"),
+    Status.NO_MAIL_APPS: N_("No mail-app access"),
 }
 
 
@@ -100,6 +103,7 @@ SOURCE_LABELS = {
     Source.DATABASE: N_("our curated provider database"),
     Source.AUTOCONFIG: N_("the domain's own autoconfig file"),
     Source.ISPDB: N_("Thunderbird's ISPDB"),
+    Source.ISPDB_SNAPSHOT: N_("Thunderbird's ISPDB (snapshot of %(date)s)"),
     Source.MX: N_("the domain's MX records, which point to a known provider"),
     Source.SRV: N_("the domain's SRV records (RFC 6186 and RFC 8314)"),
     Source.GUESS_VERIFIED: N_("a guess, confirmed by connecting to the server"),
@@ -116,7 +120,17 @@ FINDING_LABELS = {
 }
 
 
-def _source_label(value: Source) -> str:
+@pass_context
+def _source_label(context: Context, value: Source) -> str:
+    """Where settings came from, in words; the ISPDB snapshot with the date of the one
+    this app loaded (said as ISPDB when the app has none)."""
+    if value is Source.ISPDB_SNAPSHOT:
+        request = context.get("request")
+        state = getattr(request.app.state, "mailsetup", None) if request is not None else None
+        snapshot = state.db.snapshot if isinstance(state, AppState) else None
+        if snapshot is None:
+            return _gettext(SOURCE_LABELS[Source.ISPDB])
+        return _gettext(SOURCE_LABELS[value]) % {"date": snapshot.date.isoformat()}
     return _gettext(SOURCE_LABELS[value])
 
 

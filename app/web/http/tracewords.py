@@ -15,6 +15,7 @@ SOURCE_SHORT_LABELS = {
     Source.DATABASE: N_("Our database"),
     Source.AUTOCONFIG: N_("The domain's autoconfig"),
     Source.ISPDB: N_("Thunderbird ISPDB"),
+    Source.ISPDB_SNAPSHOT: N_("ISPDB snapshot"),
     Source.MX: N_("MX records"),
     Source.SRV: N_("SRV records"),
     Source.GUESS_VERIFIED: N_("Guess and check"),
