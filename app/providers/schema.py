@@ -248,11 +248,11 @@ class ProviderRecord(BaseModel):
     def _consistent(self) -> ProviderRecord:
         if not self.domains and not self.mx:
             raise ValueError("list at least one of domains or mx")
-        if self.status is Status.RETIRED:
+        if not self.status.has_servers:
             if self.servers:
-                raise ValueError("a retired provider lists no servers")
+                raise ValueError(f"a provider with status {self.status.value!r} lists no servers")
             if self.status_reason is None:
-                raise ValueError("a retired provider needs status_reason")
+                raise ValueError(f"status {self.status.value!r} needs status_reason")
             return self
         if self.status in (Status.BROKEN, Status.PREPARATION) and self.status_reason is None:
             raise ValueError(f"status {self.status.value!r} needs status_reason")

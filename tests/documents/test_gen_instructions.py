@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_file
 from app.documents import client_texts, instructions
 from app.documents.instructions import CLIENTS, Guide, build_guide
 from app.errors import MailsetupError
-from app.models import AccountConfig, EmailAddress, Status
+from app.models import AccountConfig, EmailAddress
 from app.providers.db import ProviderDB
 from tests.documents.synthetic import LOCALPART, POP_ONLY, STARTTLS_ONLY, SYNTHETIC, address_for
 
@@ -34,7 +34,7 @@ def text(guide: Guide) -> str:
 def configs(db: ProviderDB) -> list[AccountConfig]:
     out = list(SYNTHETIC.values())
     for record in db.records:
-        if record.status is not Status.RETIRED and record.domains:
+        if record.status.has_servers and record.domains:
             out.append(db.config_for(record.domains[0]))
     return out
 

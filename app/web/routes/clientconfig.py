@@ -22,7 +22,7 @@ from app.documents import mobileconfig
 from app.documents.instructions import CLIENTS, Guide, GuideUnavailable, build_guide
 from app.documents.signing import sign_profile
 from app.errors import InvalidAddress
-from app.models import AccountConfig, EmailAddress, Status
+from app.models import AccountConfig, EmailAddress
 from app.settings import Settings
 from app.web.http.deps import DiscovererDep, StateDep, state_of
 from app.web.http.lean import LeanRoute, PreparedResponse
@@ -38,7 +38,7 @@ XML_TYPES = ("text/xml", "application/xml")
 async def _config_for(discoverer: Discoverer, address: EmailAddress) -> AccountConfig | None:
     found = await discoverer.discover(address.domain, address.address)
     config = found.config
-    if config is None or config.status is Status.RETIRED or not config.endpoints:
+    if config is None or not config.status.has_servers or not config.endpoints:
         return None
     return config
 

@@ -35,7 +35,7 @@ from app.documents.provider_toml import missing_protocols, owner_config, provide
 from app.errors import MailsetupError, UnknownDomain
 from app.i18n import N_
 from app.livetest import MAX_SERVERS, ServerSpec
-from app.models import AccountConfig, ServerEndpoint, Status
+from app.models import AccountConfig, ServerEndpoint
 from app.net.guard import parse_ip_literal
 from app.providers.schema import is_loopback
 from app.web.http.state import AppState
@@ -203,7 +203,7 @@ def documents_for(domain: str, servers: Servers, today: dt.date) -> Documents:
     """The autoconfig document and the provider file the servers make, where they can.
     A domain the database lists gets no provider file: every deployment has its own."""
     if servers.source is ServersFrom.DATABASE and servers.config is not None:
-        serves = servers.config.status is not Status.RETIRED
+        serves = servers.config.status.has_servers
         xml = render_autoconfig(servers.config).decode() if serves else None
         return Documents(xml, serves)
     if not servers.endpoints:

@@ -45,7 +45,7 @@ def _profile(
 ) -> tuple[str | None, str | None]:
     """(the Apple profile's link, or why there is none): the profile route
     (app.web.routes.clientconfig) refuses exactly what ``profile_servers`` refuses."""
-    if address is None or config.status is Status.RETIRED or not config.endpoints:
+    if address is None or not config.status.has_servers or not config.endpoints:
         return None, None
     try:
         profile_servers(config)

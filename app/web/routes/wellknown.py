@@ -54,9 +54,14 @@ def _autoconfig(state: AppState, domain: str, if_none_match: str | None) -> Resp
         config = state.db.config_for(domain, normalized=True)
     except UnknownDomain as exc:
         return PlainTextResponse(f"No autoconfig for {exc.domain}.\n", status_code=404)
-    if config.status is Status.RETIRED:
-        reason = config.status_reason.en if config.status_reason else "retired"
-        return PlainTextResponse(f"{domain} no longer offers mail: {reason}\n", status_code=404)
+    if not config.status.has_servers:
+        reason = config.status_reason.en if config.status_reason else config.status.value
+        gone = (
+            "no longer offers mail"
+            if config.status is Status.RETIRED
+            else "has no server for mail apps"
+        )
+        return PlainTextResponse(f"{domain} {gone}: {reason}\n", status_code=404)
     doc = state.autoconfig(config)
     if _etag_matches(if_none_match, doc.etag):
         return Response(status_code=304, headers={"ETag": doc.etag, **AUTOCONFIG_HEADERS})

@@ -193,10 +193,24 @@ async def test_unknown_and_retired_get_404(data_dir_factory, client_for) -> None
         servers=(),
         extra='status_reason = { en = "Closed in 2013.", zh-Hans = "关闭", zh-Hant = "關閉" }',
     )
-    c = await client_for(data_dir_factory({"old.example.toml": retired}))
+    apps_only = provider_toml(
+        "own-apps.example",
+        domains=("own-apps.example",),
+        status="no-mail-apps",
+        servers=(),
+        extra='status_reason = { en = "Use our app.", zh-Hans = "用应用", zh-Hant = "用 App" }',
+    )
+    files = {"old.example.toml": retired, "own-apps.example.toml": apps_only}
+    c = await client_for(data_dir_factory(files))
     r = await c.get("/v1.1/old.example")
     assert r.status_code == 404
-    assert "Closed in 2013." in r.text
+    assert r.text == "old.example no longer offers mail: Closed in 2013.\n"
+    r = await c.get("/v1.1/own-apps.example")
+    assert r.status_code == 404
+    assert r.text == "own-apps.example has no server for mail apps: Use our app.\n"
+    page = await c.get("/setup", params={"email": "me@own-apps.example"})
+    assert "Mail apps cannot connect to this provider" in page.text
+    assert "Use our app." in page.text
     assert (await c.get("/v1.1/unknown.example")).status_code == 404
 
 
