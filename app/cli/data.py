@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +30,7 @@ def data_folder(option: Path | None) -> Path:
 
 def validate_data(data_dir: DataDirOption = None) -> None:
     """Check every provider file and the ISPDB snapshot; exit non-zero on any error."""
-    from app.providers.loader import load_records
+    from app.providers.loader import ended_methods, load_records
     from app.providers.snapshot import IspdbSnapshot
 
     folder = data_folder(data_dir)
@@ -41,6 +42,13 @@ def validate_data(data_dir: DataDirOption = None) -> None:
     for err in result.errors:
         say(f"error: {err}", err=True)
     say(f"{len(result.records)} provider file(s) valid, {len(result.errors)} error(s) in {folder}")
+    for record, server, method, day in ended_methods(result.records, dt.date.today()):
+        say(
+            f"warning: {record.id}.toml: {server.protocol.value} {server.host}:{server.port} "
+            f"accepted {method.value} until {day.isoformat()}; lookups now leave it out. "
+            "Check the provider's announcements and update the file.",
+            err=True,
+        )
     try:
         snapshot = IspdbSnapshot.from_dir(folder)
     except DataError as exc:

@@ -7,6 +7,7 @@ field and the problem; :func:`load_records` collects them all before failing, so
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from app.errors import DataError, ProviderFileError
-from app.providers.schema import ProviderRecord
+from app.models import AuthMethod
+from app.providers.schema import ProviderRecord, ServerEntry
 
 MAX_FILE_BYTES = 256 * 1024
 
@@ -97,3 +99,17 @@ def load_records(data_dir: Path) -> LoadResult:
             result.errors.append(exc)
     _cross_check(result.records, result.errors)
     return result
+
+
+def ended_methods(
+    records: Iterable[ProviderRecord], day: dt.date
+) -> list[tuple[ProviderRecord, ServerEntry, AuthMethod, dt.date]]:
+    """Each sign-in method whose announced last day (``auth_until``) is before ``day``:
+    the file is out of date until someone checks the provider's news again."""
+    return [
+        (record, server, method, last)
+        for record in records
+        for server in record.servers
+        for method, last in server.auth_until.items()
+        if last < day
+    ]

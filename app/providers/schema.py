@@ -125,6 +125,11 @@ class ServerEntry(BaseModel):
     security: Security
     username: str = "%EMAILADDRESS%"
     auth: tuple[AuthMethod, ...] = Field(default=(AuthMethod.PASSWORD,), min_length=1)
+    auth_until: dict[AuthMethod, dt.date] = Field(
+        default_factory=dict,
+        description="Methods of auth that the provider has announced it will stop "
+        "accepting: the last day each is known to work. Lookups leave it out after that.",
+    )
 
     @field_validator("host")
     @classmethod
@@ -152,15 +157,29 @@ class ServerEntry(BaseModel):
     def _username(cls, value: str) -> str:
         return check_username_template(value)
 
-    def to_endpoint(self) -> ServerEndpoint:
-        """This server as the database gives it to lookups, documents and the tester."""
+    @model_validator(mode="after")
+    def _dated(self) -> ServerEntry:
+        stray = [m.value for m in self.auth_until if m not in self.auth]
+        if stray:
+            raise ValueError(f"auth_until names {', '.join(stray)}, which auth does not list")
+        if all(m in self.auth_until for m in self.auth):
+            raise ValueError("auth_until dates every method: keep one without an end")
+        return self
+
+    def auth_on(self, day: dt.date) -> tuple[AuthMethod, ...]:
+        """The methods the provider accepts on ``day``, in order."""
+        return tuple(m for m in self.auth if day <= self.auth_until.get(m, dt.date.max))
+
+    def to_endpoint(self, day: dt.date | None = None) -> ServerEndpoint:
+        """This server as the database gives it to lookups, documents and the tester on
+        ``day`` (today by default)."""
         return ServerEndpoint(
             protocol=self.protocol,
             host=self.host,
             port=self.port,
             security=self.security,
             username=self.username,
-            auth=self.auth,
+            auth=self.auth_on(day or dt.date.today()),
             source=Source.DATABASE,
         )
 
