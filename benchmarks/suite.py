@@ -27,6 +27,7 @@ BENCHMARKS = (
     ("fairness", "5. one client floods, another tests"),
     ("tls_mismatch", "6. a TLS port tested without TLS"),
     ("page_load", "7. a setup page in Chromium"),
+    ("offline_lookup", "8. the ISPDB snapshot's domains with no network"),
 )
 TIMEOUT = 240  # seconds per benchmark
 
