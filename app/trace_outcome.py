@@ -16,6 +16,7 @@ class TraceOutcome(StrEnum):
     CONFIRMED = "confirmed"  # a guessed server answered as its protocol
     NO_SUCH_NAME = "no-such-name"  # NXDOMAIN
     NO_RECORDS = "no-records"  # the name exists, without records of the type asked
+    NOT_LISTED = "not-listed"  # a list (the ISPDB snapshot) has no entry for the domain
     DNS_TIMEOUT = "dns-timeout"  # no DNS answer in time: says nothing about the records
     DNS_FAILED = "dns-failed"  # SERVFAIL, REFUSED or no nameserver answered
     HOST_UNRESOLVED = "host-unresolved"

@@ -20,7 +20,7 @@ async def from_snapshot(run: DiscoveryRun, snapshot: IspdbSnapshot, domain: str)
     config = snapshot.config_for(domain)
     if entry is None or config is None:
         detail = f"not in {snapshot.label}"
-        run.note(Source.ISPDB_SNAPSHOT, domain, started, TraceOutcome.NO_RECORDS, detail)
+        run.note(Source.ISPDB_SNAPSHOT, domain, started, TraceOutcome.NOT_LISTED, detail)
         return None
     detail = f"{snapshot.label}, entry {entry.id}"
     run.note(Source.ISPDB_SNAPSHOT, domain, started, TraceOutcome.FOUND, detail)

@@ -108,7 +108,7 @@ async def test_a_domain_the_snapshot_lacks_is_noted(make_discoverer) -> None:  #
     result = await make_discoverer(snapshot=SNAPSHOT).discover("nowhere.test")
     assert result.config is None
     (attempt,) = [a for a in result.trace if a.source is Source.ISPDB_SNAPSHOT]
-    assert (attempt.ok, attempt.outcome) == (False, TraceOutcome.NO_RECORDS)
+    assert (attempt.ok, attempt.outcome) == (False, TraceOutcome.NOT_LISTED)
     assert attempt.detail == "not in Thunderbird's ISPDB as of 2026-03-12, commit c6ad79659b5f"
 
 

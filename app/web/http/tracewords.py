@@ -30,6 +30,7 @@ OUTCOME_WORDS: dict[TraceOutcome, str] = {
     TraceOutcome.CONFIRMED: N_("confirmed: the server answered as expected"),
     TraceOutcome.NO_SUCH_NAME: N_("the name does not exist in DNS"),
     TraceOutcome.NO_RECORDS: N_("no such DNS records"),
+    TraceOutcome.NOT_LISTED: N_("the domain is not listed there"),
     TraceOutcome.DNS_TIMEOUT: N_("no DNS answer in time, so we cannot say whether records exist"),
     TraceOutcome.DNS_FAILED: N_("the DNS lookup failed"),
     TraceOutcome.HOST_UNRESOLVED: N_("the host name could not be resolved"),
