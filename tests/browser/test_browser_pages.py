@@ -34,7 +34,7 @@ async def test_lookup_from_the_home_page(open_page: OpenPage) -> None:
     await pw.expect(page.locator("section.status")).to_contain_text(
         "Before you start: this provider needs you to act first"
     )
-    await pw.expect(page.locator("ol.steps")).to_contain_text("Generate an authorization code")
+    await pw.expect(page.locator("ol.steps")).to_contain_text("authorization code (授权码)")
 
 
 async def test_switch_to_simplified_chinese(open_page: OpenPage) -> None:

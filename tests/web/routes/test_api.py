@@ -80,12 +80,14 @@ async def test_providers_bad_filters_get_422(
     assert r.status_code == 422
 
 
-async def test_provider_detail(client: httpx.AsyncClient) -> None:
+async def test_provider_detail(client: httpx.AsyncClient, db: ProviderDB) -> None:
     r = await client.get("/api/v1/providers/qq.com")
     assert r.status_code == 200
     body = r.json()
-    assert body["confidence"] == "high"
-    assert body["last_verified"] == "2026-11-27"
+    qq = db.get("qq.com")
+    assert qq is not None
+    assert body["confidence"] == qq.confidence.value  # the file's, as it is
+    assert body["last_verified"] == qq.last_verified.isoformat()
     assert body["sources"]
     missing = await client.get("/api/v1/providers/nope.example")
     assert missing.status_code == 404

@@ -199,14 +199,17 @@ async def test_providers_page_carries_what_the_script_searches(
     assert "providers.js" not in home.text
 
 
-async def test_provider_detail_page(client: httpx.AsyncClient) -> None:
+async def test_provider_detail_page(client: httpx.AsyncClient, db: ProviderDB) -> None:
     r = await client.get("/providers/qq.com")
     assert r.status_code == 200
     assert _template(r.text) == "provider.html"
     text = _text(r.text)
+    qq = db.get("qq.com")
+    assert qq is not None
     assert "QQ Mail" in text
-    assert 'datetime="2026-11-27"' in r.text  # shown in the reader's format: test_i18n_format
-    assert "high" in text
+    # shown in the reader's format: test_i18n_format
+    assert f'datetime="{qq.last_verified.isoformat()}"' in r.text
+    assert qq.confidence.value in text
     assert "Sources" in text
     assert "imap.qq.com" in text
     missing = await client.get("/providers/nope.example")
