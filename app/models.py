@@ -193,7 +193,11 @@ class EmailAddress(BaseModel):
 
 class ServerEndpoint(BaseModel):
     """A server the service has decided a client should use (from the provider database or
-    discovery: ``source``), and what the tester connects to; ``username`` is a template."""
+    discovery: ``source``), and what the tester connects to; ``username`` is a template.
+
+    ``issued_username`` is set when the provider issues a login name that is not derived
+    from the address (only a provider file can say so): it says what the user types, and
+    ``username`` is then only the stand-in for formats that must name one."""
 
     model_config = _FROZEN
 
@@ -204,6 +208,7 @@ class ServerEndpoint(BaseModel):
     username: str = "%EMAILADDRESS%"
     auth: tuple[AuthMethod, ...] = (AuthMethod.PASSWORD,)
     source: Source = Source.DATABASE
+    issued_username: Localized | None = None
 
 
 class Step(BaseModel):

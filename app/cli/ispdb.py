@@ -95,7 +95,7 @@ def read_folder(folder: Path) -> Imported:
             continue
         try:
             servers = [
-                SnapshotServer.model_validate(e.model_dump(exclude={"source"}))
+                SnapshotServer.model_validate(e.model_dump(exclude={"source", "issued_username"}))
                 for e in document.endpoints
             ]
             entry = SnapshotProvider(

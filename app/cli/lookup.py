@@ -44,9 +44,10 @@ def lookup(
         say(f"  {answer.status_reason.en}")
     for e in answer.endpoints:
         auth = ", ".join(a.value for a in e.auth)
+        user = f"(issued) {e.issued_username.en}" if e.issued_username else e.username
         say(
             f"  {e.protocol.value:5} {host_port(e.host, e.port)} {e.security.value:8} "
-            f"user {e.username}  auth {auth}"
+            f"user {user}  auth {auth}"
         )
     for i, step in enumerate(answer.steps, 1):
         say(f"  step {i}: {step.text.en}")

@@ -1,9 +1,10 @@
 """Microsoft Autodiscover: the Outlook settings response and the error response.
 
 Responses always say ``SPA=off`` (Outlook takes a missing SPA as on) and give
-``Encryption``, which overrides ``SSL``. An error response carries an ErrorCode of
-MS-OXDSCLI §2.2.4.1.1.3.1 (the ``ERROR_*`` values of
-:mod:`~app.documents.autodiscover_request`).
+``Encryption``, which overrides ``SSL``. A login name the provider issues gets no
+``LoginName`` (optional in MS-OXDSCLI §2.2.4.1.1.2.6.28): no address stands in for it.
+An error response carries an ErrorCode of MS-OXDSCLI §2.2.4.1.1.3.1 (the ``ERROR_*``
+values of :mod:`~app.documents.autodiscover_request`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _settings_tree(config: AccountConfig, login: Callable[[str], str]) -> ET.Ele
     """The settings response as a tree: one ``Protocol`` per endpoint, IMAP, POP3, then
     SMTP. Outlook uses the first ``Protocol`` of each ``Type``, so within a type the
     config's order of preference is kept. ``login`` gives each endpoint's LoginName
-    text from its username template."""
+    text from its username template; an endpoint with an issued login name has none."""
     root = ET.Element("Autodiscover", xmlns=RESPONSE_NS)
     account = ET.SubElement(ET.SubElement(root, "Response", xmlns=OUTLOOK_NS), "Account")
     _text(account, "AccountType", "email")
@@ -57,7 +58,8 @@ def _settings_tree(config: AccountConfig, login: Callable[[str], str]) -> ET.Ele
             _text(element, "Type", PROTOCOL_TYPE[endpoint.protocol])
             _text(element, "Server", endpoint.host)
             _text(element, "Port", str(endpoint.port))
-            _text(element, "LoginName", login(endpoint.username))
+            if endpoint.issued_username is None:
+                _text(element, "LoginName", login(endpoint.username))
             _text(element, "DomainRequired", "off")
             _text(element, "SPA", "off")
             _text(element, "SSL", "off" if endpoint.security is Security.NONE else "on")

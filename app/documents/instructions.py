@@ -5,7 +5,8 @@ create an authorization code), numbered ``steps`` naming the fields exactly as
 the client shows them, and the ``mistakes`` people commonly make in that client.
 UI text is English marked with ``N_`` and translated by the ``gettext`` passed
 in; provider text comes from the data in the requested language. Where the
-account takes only OAuth2, the guide says so and never asks for a password.
+account takes only OAuth2, the guide says so and never asks for a password; where the
+provider issues the login name, the guide names it in the provider's words.
 """
 
 from __future__ import annotations
@@ -91,12 +92,21 @@ def _mistakes(client: Client, incoming: ServerEndpoint, outgoing: ServerEndpoint
     found = {
         "secret": _method(incoming) in SECRET,
         "starttls": any(e.security is Security.STARTTLS for e in chosen),
-        "userdiff": any(e.username != "%EMAILADDRESS%" for e in chosen),
+        "userdiff": any(
+            e.username != "%EMAILADDRESS%" or e.issued_username is not None for e in chosen
+        ),
         "pop": incoming.protocol is Protocol.POP3,
     }
     common = {"secret": WRONG_PASSWORD, "starttls": WRONG_SECURITY, "userdiff": WRONG_USERNAME}
     out = [client.when.get(k, common.get(k, "")) for k, on in found.items() if on]
     return [m for m in out if m] + list(client.mistakes)
+
+
+def _user(endpoint: ServerEndpoint, address: EmailAddress, lang: str) -> str:
+    """What to type as the user name: the address filled in, or the issued name's text."""
+    if endpoint.issued_username is not None:
+        return endpoint.issued_username.get(lang)
+    return address.fill(endpoint.username)
 
 
 def build_guide(
@@ -127,7 +137,7 @@ def build_guide(
     for prefix, endpoint in (("in", incoming), ("out", outgoing)):
         values[f"{prefix}_host"] = endpoint.host
         values[f"{prefix}_port"] = endpoint.port
-        values[f"{prefix}_user"] = address.fill(endpoint.username)
+        values[f"{prefix}_user"] = _user(endpoint, address, lang)
         values[f"{prefix}_security"] = gettext(client.security[endpoint.security])
         values[f"{prefix}_auth"] = gettext(client.auth[_method(endpoint)])
 

@@ -3,7 +3,8 @@
 One ``com.apple.mail.managed`` payload inside a ``Configuration`` profile,
 serialised with :mod:`plistlib`. Identifiers and UUIDs are derived from the
 address, so downloading twice gives the same bytes and installing again
-replaces the earlier profile. A profile never carries a password.
+replaces the earlier profile. A profile never carries a password, nor a login name
+the provider issues: without ``…MailServerUsername`` the device asks for it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ DISPLAY_NAME = N_("Mail: {address}")
 DESCRIPTION = N_(
     "Sets up {address} in Mail: incoming {incoming_host}:{incoming_port}, "
     "outgoing {outgoing_host}:{outgoing_port}. You type the password when you install it."
+)
+DESCRIPTION_ISSUED = N_(
+    "Sets up {address} in Mail: incoming {incoming_host}:{incoming_port}, "
+    "outgoing {outgoing_host}:{outgoing_port}. When you install it, you type the password "
+    "and, as the user name, {username}."
 )
 
 
@@ -115,14 +121,18 @@ def profile_servers(config: AccountConfig) -> tuple[ServerEndpoint, ServerEndpoi
 
 
 def _server_keys(prefix: str, endpoint: ServerEndpoint, address: EmailAddress) -> dict[str, Any]:
-    return {
+    keys: dict[str, Any] = {
         f"{prefix}MailServerHostName": endpoint.host,
         f"{prefix}MailServerPortNumber": endpoint.port,
         # One boolean for both: Mail upgrades with STARTTLS when it is true.
         f"{prefix}MailServerUseSSL": endpoint.security is not Security.NONE,
-        f"{prefix}MailServerUsername": address.fill(endpoint.username),
         f"{prefix}MailServerAuthentication": _auth(endpoint),
     }
+    # Left out for an issued login name: Apple's Mail payload then has the device ask for
+    # it while the profile is installed.
+    if endpoint.issued_username is None:
+        keys[f"{prefix}MailServerUsername"] = address.fill(endpoint.username)
+    return keys
 
 
 def render_profile(
@@ -145,6 +155,7 @@ def render_profile(
     incoming, outgoing = profile_servers(config)
     identifier = profile_identifier(identifier_prefix, address)
     provider = config.name.get(lang) if config.name else config.domain
+    issued = incoming.issued_username or outgoing.issued_username
     values = {
         "address": address.address,
         "provider": provider,
@@ -152,6 +163,7 @@ def render_profile(
         "incoming_port": incoming.port,
         "outgoing_host": outgoing.host,
         "outgoing_port": outgoing.port,
+        "username": issued.get(lang) if issued else "",
     }
     display_name = gettext(DISPLAY_NAME).format(**values)
     mail: dict[str, Any] = {
@@ -174,7 +186,9 @@ def render_profile(
         "PayloadIdentifier": identifier,
         "PayloadUUID": _uuid(identifier),
         "PayloadDisplayName": display_name,
-        "PayloadDescription": gettext(DESCRIPTION).format(**values),
+        "PayloadDescription": gettext(DESCRIPTION_ISSUED if issued else DESCRIPTION).format(
+            **values
+        ),
         "PayloadOrganization": organization,
         "PayloadRemovalDisallowed": False,
         "PayloadContent": [mail],

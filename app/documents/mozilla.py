@@ -66,7 +66,13 @@ def _server(parent: ET.Element, endpoint: ServerEndpoint, leave_on_server: bool)
     _text(server, "hostname", endpoint.host)
     _text(server, "port", str(endpoint.port))
     _text(server, "socketType", SOCKET_TYPE[endpoint.security])
-    _text(server, "username", endpoint.username)
+    # A login name the provider issues (issued_username) has no form here: Thunderbird's
+    # readFromXML needs a <username> on every incoming server and on a password-using
+    # outgoing one, and does not support <inputField> (custom values) yet. So it gets
+    # %EMAILADDRESS%, which Thunderbird shows in the editable "Username" of its manual
+    # setup; the <enable> instructions carry the provider's steps, which say what to type.
+    issued = endpoint.issued_username is not None
+    _text(server, "username", "%EMAILADDRESS%" if issued else endpoint.username)
     for value in authentication_values(endpoint):
         _text(server, "authentication", value)
     if endpoint.protocol is Protocol.POP3:

@@ -24,7 +24,7 @@ def to_account_config(record: ProviderRecord, domain: str) -> AccountConfig:
         domains=record.domains,
         status=record.status,
         status_reason=record.status_reason,
-        endpoints=tuple(s.to_endpoint() for s in record.servers),
+        endpoints=tuple(s.to_endpoint(None, record.issued_username) for s in record.servers),
         steps=record.steps,
         hints=record.hints,
         notes=record.notes,

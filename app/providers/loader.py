@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from app.errors import DataError, ProviderFileError
 from app.models import AuthMethod
-from app.providers.schema import ProviderRecord, ServerEntry
+from app.providers.schema import ProviderRecord
+from app.providers.server_entry import ServerEntry
 
 MAX_FILE_BYTES = 256 * 1024
 

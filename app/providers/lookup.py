@@ -8,7 +8,7 @@ They are values: nothing changes one once it is built.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
@@ -35,7 +35,11 @@ from app.models import (
 @dataclass(slots=True)
 class EndpointAnswer:
     """A server as the lookup API answers it: one of the looked-up servers, with the username
-    filled in for the address asked about (still a template when only a domain was asked)."""
+    filled in for the address asked about (still a template when only a domain was asked).
+
+    ``username_kind`` is ``derived`` when the username comes from the address, ``issued``
+    when the provider issues a separate login name: ``username`` is then empty and
+    ``issued_username`` says what the user types."""
 
     protocol: Protocol
     host: str
@@ -44,18 +48,27 @@ class EndpointAnswer:
     username: str
     auth: tuple[AuthMethod, ...]
     source: Source
+    username_kind: Literal["derived", "issued"] = "derived"
+    issued_username: Localized | None = None
 
     @classmethod
     def of(cls, endpoint: ServerEndpoint, address: EmailAddress | None) -> EndpointAnswer:
         """``endpoint`` with its username template filled for ``address``, if one."""
+        issued = endpoint.issued_username
+        if issued is not None:
+            username = ""  # no address stands in for a login name the provider issues
+        else:
+            username = address.fill(endpoint.username) if address else endpoint.username
         return cls(
             protocol=endpoint.protocol,
             host=endpoint.host,
             port=endpoint.port,
             security=endpoint.security,
-            username=address.fill(endpoint.username) if address else endpoint.username,
+            username=username,
             auth=endpoint.auth,
             source=endpoint.source,
+            username_kind="derived" if issued is None else "issued",
+            issued_username=issued,
         )
 
 

@@ -20,7 +20,7 @@ A minimal file::
     host = "imap.example.com"
     port = 993
     security = "tls"
-    username = "address"          # or "localpart", or a %EMAILADDRESS% template
+    username = "address"          # or "localpart", a %EMAILADDRESS% template, or "issued"
     auth = ["password"]
 
     [[sources]]
@@ -33,8 +33,6 @@ Unknown keys are errors, so a typo never passes silently.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
-import socket
 from typing import Annotated
 
 from pydantic import (
@@ -42,7 +40,6 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -58,130 +55,13 @@ from app.models import (
     OAuth2Info,
     Protocol,
     Quirk,
-    Security,
-    ServerEndpoint,
-    Source,
     Status,
     Step,
-    check_username_template,
 )
 from app.providers.ranking import Rank
+from app.providers.server_entry import ISSUED, ServerEntry
 
 _STRICT = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-_NUMERIC = frozenset("0123456789abcdefx.")
-
-
-def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """``host`` as an IP address, including the IPv4 forms resolvers read (``127.1``,
-    ``0x7f.0.0.1``); None for a name."""
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    if not set(host) <= _NUMERIC:
-        return None
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
-        return None
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names the computer it is used on: ``localhost``, a name under
-    ``.localhost`` (RFC 6761), or a loopback address (127.0.0.0/8, ``::1``)."""
-    host = host.lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    address = _address(host)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address is not None and address.is_loopback
-
-
-LOOPBACK_RULE = (
-    "a loopback host is the user's own computer, so a provider file may name one only "
-    "on a server marked local_bridge = true (a program such as Proton Mail Bridge)"
-)
-
-
-class ServerEntry(BaseModel):
-    """One server as written in a provider file under ``data/providers/``.
-    :meth:`to_endpoint` turns it into the :class:`ServerEndpoint` lookups give."""
-
-    model_config = _STRICT
-
-    protocol: Protocol
-    # Before host, so that host's validator can read it. Never dumped: a check, not a fact.
-    local_bridge: bool = Field(
-        default=False,
-        exclude=True,
-        description="The server is a program on the user's own computer; "
-        "the only way a loopback host is accepted.",
-    )
-    host: NonEmpty
-    port: int = Field(ge=1, le=65535)
-    security: Security
-    username: str = "%EMAILADDRESS%"
-    auth: tuple[AuthMethod, ...] = Field(default=(AuthMethod.PASSWORD,), min_length=1)
-    auth_until: dict[AuthMethod, dt.date] = Field(
-        default_factory=dict,
-        description="Methods of auth that the provider has announced it will stop "
-        "accepting: the last day each is known to work. Lookups leave it out after that.",
-    )
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, value: str, info: ValidationInfo) -> str:
-        value = value.lower()
-        bridge = info.data.get("local_bridge", False)
-        if is_loopback(value):
-            if not bridge:
-                raise ValueError(f"{value!r}: {LOOPBACK_RULE}")
-            named = value == "localhost" or is_hostname(value)
-            if named or (_address(value) is not None and "%" not in value):
-                return value
-            raise ValueError(f"{value!r} is not a valid host name or address")
-        if bridge:
-            raise ValueError(
-                f"local_bridge = true is only for a loopback host (127.0.0.1, ::1, "
-                f"localhost), and {value!r} is not one: remove local_bridge"
-            )
-        if not is_hostname(value):
-            raise ValueError(f"{value!r} is not a valid host name")
-        return value
-
-    @field_validator("username")
-    @classmethod
-    def _username(cls, value: str) -> str:
-        return check_username_template(value)
-
-    @model_validator(mode="after")
-    def _dated(self) -> ServerEntry:
-        stray = [m.value for m in self.auth_until if m not in self.auth]
-        if stray:
-            raise ValueError(f"auth_until names {', '.join(stray)}, which auth does not list")
-        if all(m in self.auth_until for m in self.auth):
-            raise ValueError("auth_until dates every method: keep one without an end")
-        return self
-
-    def auth_on(self, day: dt.date) -> tuple[AuthMethod, ...]:
-        """The methods the provider accepts on ``day``, in order."""
-        return tuple(m for m in self.auth if day <= self.auth_until.get(m, dt.date.max))
-
-    def to_endpoint(self, day: dt.date | None = None) -> ServerEndpoint:
-        """This server as the database gives it to lookups, documents and the tester on
-        ``day`` (today by default)."""
-        return ServerEndpoint(
-            protocol=self.protocol,
-            host=self.host,
-            port=self.port,
-            security=self.security,
-            username=self.username,
-            auth=self.auth_on(day or dt.date.today()),
-            source=Source.DATABASE,
-        )
 
 
 class SourceRef(BaseModel):
@@ -224,6 +104,11 @@ class ProviderRecord(BaseModel):
     status_reason: Localized | None = None
     confidence: Confidence
     confidence_note: Localized | None = None
+    issued_username: Localized | None = Field(
+        default=None,
+        description="What the user types as the user name on servers with "
+        "username = 'issued': a login name the provider issues.",
+    )
     servers: tuple[ServerEntry, ...] = ()
     steps: tuple[Step, ...] = ()
     hints: Hints = Hints()
@@ -267,6 +152,7 @@ class ProviderRecord(BaseModel):
     def _consistent(self) -> ProviderRecord:
         if not self.domains and not self.mx:
             raise ValueError("list at least one of domains or mx")
+        _check_issued(self)
         if not self.status.has_servers:
             if self.servers:
                 raise ValueError(f"a provider with status {self.status.value!r} lists no servers")
@@ -285,3 +171,18 @@ class ProviderRecord(BaseModel):
         if uses_oauth and self.oauth2 is None:
             raise ValueError("a server offers oauth2, so the [oauth2] table is needed")
         return self
+
+
+def _check_issued(record: ProviderRecord) -> None:
+    """``username = "issued"`` and the ``issued_username`` text come together."""
+    issued = [i for i, s in enumerate(record.servers) if s.username == ISSUED]
+    if issued and record.issued_username is None:
+        raise ValueError(
+            f"servers[{issued[0]}] has username = 'issued', so the file needs issued_username: "
+            "what the user types as the user name, with en, zh-Hans and zh-Hant"
+        )
+    if record.issued_username is not None and not issued:
+        raise ValueError(
+            "issued_username is given, but no server has username = 'issued': "
+            "remove it, or say 'issued' on the servers that use it"
+        )

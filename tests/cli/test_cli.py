@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.paths import DATA_DIR
 from app.settings import get_settings
 from tests.realservers import serve_app
 
@@ -33,6 +35,15 @@ def test_lookup_prints_settings() -> None:
     assert "imap.qq.com:993 tls" in result.output
     assert "user someone@qq.com" in result.output
     assert "step 1:" in result.output
+
+
+def test_lookup_names_an_issued_login_name() -> None:
+    with (DATA_DIR / "providers" / "docomo.ne.jp.toml").open("rb") as fp:
+        text = tomllib.load(fp)["issued_username"]["en"]
+    result = CliRunner().invoke(cli, ["lookup", "taro@docomo.ne.jp"])
+    assert result.exit_code == 0, result.output
+    assert f"user (issued) {text}  auth" in result.output
+    assert "user taro@docomo.ne.jp" not in result.output
 
 
 def test_lookup_json_and_errors() -> None:

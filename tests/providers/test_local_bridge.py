@@ -12,7 +12,8 @@ from app.errors import ProviderFileError
 from app.models import AuthMethod, Protocol, Security, Source
 from app.providers.db import ProviderDB
 from app.providers.loader import load_file
-from app.providers.schema import ProviderRecord, ServerEntry, is_loopback
+from app.providers.schema import ProviderRecord
+from app.providers.server_entry import ServerEntry, is_loopback
 from tests.sample_data import provider_toml
 
 LOOPBACK = [
@@ -120,6 +121,7 @@ def test_the_flag_is_a_check_not_a_fact(tmp_path: Path) -> None:
         "username": "%EMAILADDRESS%",
         "auth": (AuthMethod.PASSWORD,),
         "source": Source.DATABASE,
+        "issued_username": None,
     }
 
 

@@ -37,7 +37,7 @@ from app.i18n import N_
 from app.livetest import MAX_SERVERS, ServerSpec
 from app.models import AccountConfig, ServerEndpoint
 from app.net.guard import parse_ip_literal
-from app.providers.schema import is_loopback
+from app.providers.server_entry import is_loopback
 from app.web.http.state import AppState
 
 # DnsStatus values of a lookup that ended without an answer.

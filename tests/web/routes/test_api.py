@@ -24,6 +24,8 @@ async def test_lookup_email_fills_username(client: httpx.AsyncClient) -> None:
         "username": "Someone@qq.com",
         "auth": ["authorization-code"],
         "source": "database",
+        "username_kind": "derived",
+        "issued_username": None,
     }
     assert body["name"]["zh-Hans"] == "QQ邮箱"
     assert any("授权码" in s["text"]["zh-Hans"] for s in body["steps"])
