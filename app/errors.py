@@ -9,6 +9,8 @@ name their module in parentheses::
     ├── DataError                       data/ could not be loaded
     │   └── ProviderFileError           one file: names the file, the field and the problem
     ├── InvalidAddress(ValueError)      an email address or domain that cannot be used
+    ├── UsernameNeeded(ValueError)      the provider issues the login name and none was given
+    │                                   (app.livetest)
     ├── UnknownDomain(LookupError)      no provider knows the domain
     │   └── NotDiscovered               discovery found nothing either (app.discovery.service)
     ├── RateLimited                     a rate limit is reached: HTTP 429 (app.ratelimit)

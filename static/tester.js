@@ -188,6 +188,10 @@
   async function problem(response) {
     try {
       const body = await response.json();
+      if (body.field === "username") {  // the provider issues its own user name: ask for it
+        form.querySelector("details.advanced").open = true;
+        form.querySelector("#username").focus();
+      }
       if (typeof body.detail === "string") return body.detail;
       const unusable = Array.isArray(body.detail) && body.detail.find(
         (e) => UNUSABLE_TYPES.has(e.type) && T.unusable?.[(e.loc || []).at(-1)],

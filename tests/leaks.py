@@ -34,3 +34,21 @@ def secret_forms(username: str, password: str, result: ProbeResult) -> set[str]:
         for stamp in re.findall(r"<[^<>@\s]+@[^<>\s]+>", entry.line):
             forms.add(hashlib.md5((stamp + password).encode()).hexdigest())  # noqa: S324
     return forms
+
+
+TOKEN_PIECE = 16  # the tester withholds server lines that repeat this many characters
+
+
+def token_forms(username: str, token: str) -> set[str]:
+    """Every form an access token takes: itself, every 16-character piece of it, and
+    the XOAUTH2 and OAUTHBEARER payloads (whole, and from their start)."""
+    pieces = {token[i : i + TOKEN_PIECE] for i in range(max(1, len(token) - TOKEN_PIECE + 1))}
+    xoauth2 = _b64(f"user={username}\x01auth=Bearer {token}\x01\x01".encode())
+    bearer = _b64(f"n,a={username},\x01auth=Bearer {token}".encode())
+    return {token, *pieces, xoauth2, xoauth2[:40], bearer[:40]}
+
+
+def assert_no_token(text: str, username: str, token: str) -> None:
+    """Fail, without printing it, if ``text`` holds any form of ``token``."""
+    for form in token_forms(username, token):
+        assert form not in text, f"a {len(form)}-character form of the token leaked"

@@ -241,13 +241,14 @@ def test_sasl_payloads_carry_the_credentials_and_show_none(
 ) -> None:
     assume(password not in REDACTED)
     client = SaslClient(mechanism, username, password)
-    first = client.initial_response()
+    command = client.command("AUTH")
+    assert command.shown in {f"AUTH {mechanism}", f"AUTH {mechanism} {REDACTED}"}
     if mechanism == "PLAIN":
-        assert first is not None
+        first = command.data.split()[-1]
         assert base64.b64decode(first).decode() == f"\0{username}\0{password}"
         lines = []
     else:
-        assert first is None
+        assert command.data == b"AUTH LOGIN"
         lines = [client.respond("VXNlcm5hbWU6"), client.respond("UGFzc3dvcmQ6")]
         decoded = [base64.b64decode(line.data).decode() for line in lines]
         assert decoded == [username, password]

@@ -15,11 +15,14 @@ from app.cli.output import host_port, reason, say, say_json
 from app.errors import InvalidAddress, UnknownDomain
 from app.livetest import (
     MAX_SERVERS,
+    CredentialKind,
     Event,
     Outcome,
     ReportEvent,
     ServerSpec,
     StepEvent,
+    UsernameNeeded,
+    check_token,
     last_report,
     outcome,
     plan_test,
@@ -44,13 +47,22 @@ def live_test(
     allow_invalid_certificate: Annotated[
         bool, typer.Option(help="Send the password even if a certificate is invalid.")
     ] = False,
+    oauth_token_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--oauth-token-stdin",
+            help="Log in with an OAuth2 access token (SASL XOAUTH2 or OAUTHBEARER) read from "
+            "standard input, instead of a password.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     data_dir: DataDirOption = None,
 ) -> None:
     """Log in to the account's servers read-only and explain every failure.
 
     The password is read from a hidden prompt, or from standard input when that
-    is not a terminal; never from the command line.
+    is not a terminal; never from the command line. With --oauth-token-stdin an
+    access token is read the same way instead.
     """
     try:
         specs = unique_servers([ServerSpec.parse(s) for s in server or []])
@@ -59,17 +71,29 @@ def live_test(
     except ValueError as exc:  # pydantic's ValidationError among them
         say(f"error: {reason(exc)}", err=True)
         raise typer.Exit(2) from exc
-    password = _read_password()
+    credential = CredentialKind.OAUTH2 if oauth_token_stdin else CredentialKind.PASSWORD
+    secret = _read_secret(credential)
     try:
         refuse_controls(username or "", "the username")
-        refuse_controls(password.get_secret_value(), "the password")
+        if oauth_token_stdin:
+            check_token(secret.get_secret_value())
+        else:
+            refuse_controls(secret.get_secret_value(), "the password")
     except ValueError as exc:  # it would become part of a mail command
         say(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     try:
         report = asyncio.run(
-            _live_test(address, specs, username, password, allow_invalid_certificate, data_dir)
+            _live_test(
+                address, specs, username, (secret, credential), allow_invalid_certificate, data_dir
+            )
         )
+    except UsernameNeeded as exc:
+        say(
+            f"error: this provider issues its own user name: give --username ({exc.what.en})",
+            err=True,
+        )
+        raise typer.Exit(2) from exc
     except (InvalidAddress, UnknownDomain) as exc:
         say(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -81,13 +105,23 @@ def live_test(
         raise typer.Exit(1)
 
 
-def _read_password() -> SecretStr:
+_SECRET_PROMPT = {
+    CredentialKind.PASSWORD: "Password (or authorization code)",
+    CredentialKind.OAUTH2: "Access token",
+}
+
+
+def _read_secret(credential: CredentialKind) -> SecretStr:
+    """A hidden prompt on a terminal, else the first line of standard input."""
     if sys.stdin.isatty():
-        text = typer.prompt("Password (or authorization code)", hide_input=True)
+        text = typer.prompt(_SECRET_PROMPT[credential], hide_input=True)
     else:
         text = sys.stdin.readline().rstrip("\r\n")
+    if credential is CredentialKind.OAUTH2:
+        text = text.strip()  # a token never holds spaces; a pasted one may end in one
     if not text:
-        say("error: no password given", err=True)
+        what = "access token" if credential is CredentialKind.OAUTH2 else "password"
+        say(f"error: no {what} given", err=True)
         raise typer.Exit(2)
     return SecretStr(text)
 
@@ -96,7 +130,7 @@ async def _live_test(
     address: str,
     specs: list[ServerSpec],
     username: str | None,
-    password: SecretStr,
+    secret: tuple[SecretStr, CredentialKind],
     allow_invalid: bool,
     data_dir: Path | None,
 ) -> ReportEvent:
@@ -108,7 +142,8 @@ async def _live_test(
     db = ProviderDB.from_dir(data_folder(data_dir))
     async with open_discovery(settings, db) as discoverer:
         plan = await plan_test(discoverer, address, username, specs or None)
-        events = stream(plan, password, settings, discoverer.dns, allow_invalid)
+        value, credential = secret
+        events = stream(plan, value, settings, discoverer.dns, allow_invalid, credential=credential)
         return await last_report(events, _print_step)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from app.discovery.service import Discoverer, resolve
+from app.errors import MailsetupError
 from app.livetest.selfcheck import check_ourselves
 from app.livetest.servers import (
     CommandSecret,
@@ -22,8 +23,9 @@ from app.livetest.servers import (
     unique_servers,
 )
 from app.livetest.verdicts import Outcome, Verdict, outcome, untested, verdict
-from app.models import AccountConfig, EmailAddress
+from app.models import AccountConfig, EmailAddress, Localized
 from app.net.guard import Resolver
+from app.probe.credential import CredentialKind, check_token
 from app.probe.report import AuthStatus, Direction, Finding, Mechanism, ProbeResult, Severity
 from app.probe.runner import MAX_SERVERS as MAX_SERVERS  # each server is a test, counted
 from app.probe.runner import Event, ReportEvent, ResultEvent, StepEvent, Target, run_tests
@@ -36,6 +38,7 @@ __all__ = [
     "AuthStatus",
     "CommandSecret",
     "CommandText",
+    "CredentialKind",
     "Direction",
     "Event",
     "Finding",
@@ -50,7 +53,9 @@ __all__ = [
     "StepEvent",
     "StepName",
     "Target",
+    "UsernameNeeded",
     "Verdict",
+    "check_token",
     "last_report",
     "ndjson",
     "outcome",
@@ -63,6 +68,15 @@ __all__ = [
     "untested",
     "verdict",
 ]
+
+
+class UsernameNeeded(MailsetupError, ValueError):
+    """The provider issues its own login name (docomo's IMAP ID): the address will not
+    log in, so the test needs the name typed; ``what`` says what it is."""
+
+    def __init__(self, what: Localized) -> None:
+        self.what = what
+        super().__init__(f"this provider issues its own user name: give {what.en} as the username")
 
 
 @dataclass(frozen=True)
@@ -83,7 +97,8 @@ async def plan_test(
     username: str | None,
     servers: list[ServerSpec] | None,
 ) -> Plan:
-    """The targets for a test; raise InvalidAddress, or UnknownDomain without servers.
+    """The targets for a test; raise InvalidAddress, UnknownDomain without servers, or
+    UsernameNeeded when a server wants a login name the provider issues and none is given.
 
     With ``servers`` the provider's steps and quirks come from the database or the
     cache only: a test that names its servers never starts a discovery.
@@ -97,6 +112,10 @@ async def plan_test(
     else:
         _, account, _ = await resolve(discoverer, address.address)
         endpoints = list(account.endpoints)
+    known = account.endpoints if account is not None else ()
+    issued = next((e.issued_username for e in (*endpoints, *known) if e.issued_username), None)
+    if issued is not None and not username:
+        raise UsernameNeeded(issued)  # the address would only be a refused login
     # A discovered document may repeat a server or list many: tested as a request may.
     targets: dict[tuple[object, ...], Target] = {}
     for e in endpoints:
@@ -142,7 +161,7 @@ def report_json(report: ReportEvent) -> dict[str, Any]:
 
 async def stream(
     plan: Plan,
-    password: SecretStr,
+    secret: SecretStr,
     settings: Settings,
     resolver: Resolver,
     allow_invalid: bool = False,
@@ -150,14 +169,17 @@ async def stream(
     *,
     deadline: float | None = None,
     client: str = ANYONE,
+    credential: CredentialKind = CredentialKind.PASSWORD,
 ) -> AsyncIterator[Event]:
-    """Run the plan, names resolved by ``resolver`` (discovery's DNS client, in the app);
-    findings in ``lang``. ``deadline`` and ``client`` are :func:`app.probe.runner.run_tests`'s.
+    """Run the plan with ``secret`` (a password, or the access token ``credential`` says
+    it is), names resolved by ``resolver`` (discovery's DNS client, in the app); findings
+    in ``lang``. ``deadline`` and ``client`` are :func:`app.probe.runner.run_tests`'s.
     Network-level failures that the whole test shows to be the service's are worded so."""
     events = run_tests(
         plan.targets,
-        password.get_secret_value(),
+        secret.get_secret_value(),
         settings=settings,
+        credential=credential,
         resolver=resolver,
         account=plan.account,
         allow_invalid_certificate=allow_invalid,
@@ -187,10 +209,10 @@ async def last_report(
 
 
 async def run_plan(
-    plan: Plan, password: SecretStr, settings: Settings, resolver: Resolver, **options: Any
+    plan: Plan, secret: SecretStr, settings: Settings, resolver: Resolver, **options: Any
 ) -> ReportEvent:
     """Run the plan to its end: :func:`stream`'s options, :func:`last_report`'s answer."""
-    return await last_report(stream(plan, password, settings, resolver, **options))
+    return await last_report(stream(plan, secret, settings, resolver, **options))
 
 
 async def ndjson(

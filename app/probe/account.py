@@ -20,6 +20,7 @@ class AccountFacts:
     auth: frozenset[AuthMethod] = frozenset()
     steps: tuple[Step, ...] = ()
     quirks: frozenset[Quirk] = frozenset()
+    scopes: tuple[str, ...] = ()  # the provider's OAuth2 scopes, when it has any
 
     @classmethod
     def of(cls, account: Account | None, endpoint: ServerEndpoint) -> AccountFacts:
@@ -33,7 +34,8 @@ class AccountFacts:
         chosen = chosen or [s.auth for s in servers] or [endpoint.auth]
         auth = frozenset(m for methods in chosen for m in methods)
         quirks = frozenset(account.quirks)
-        return cls(name=account.name, auth=auth, steps=account.steps, quirks=quirks)
+        scopes = account.oauth2.scopes if account.oauth2 else ()
+        return cls(name=account.name, auth=auth, steps=account.steps, quirks=quirks, scopes=scopes)
 
     def login_code(self) -> Code:
         """What a refused password most likely means for this provider."""

@@ -18,7 +18,7 @@ from app.errors import GuardRefused, ProbeDNSError, ProbeError, ProbeTimeout, Pr
 from app.net.guard import Guard, IPAddress
 from app.net.sniff import completes_tls
 from app.probe import tls, wire
-from app.probe.recorder import StepRecorder
+from app.probe.recorder import SECRET_PIECE, StepRecorder
 from app.probe.report import Direction, Reason, StepResult, TLSInfo, TLSPolicy
 from app.probe.steps import TlsVia
 
@@ -50,6 +50,7 @@ class Connection(StepRecorder):
         on_step: Callable[[StepResult], None] | None = None,
         protocol: str = "",
         sniff_after: float = TLS_SNIFF_AFTER,
+        secret_piece: int = SECRET_PIECE,
     ) -> None:
         super().__init__(
             host,
@@ -59,6 +60,7 @@ class Connection(StepRecorder):
             secrets=secrets,
             on_step=on_step,
             protocol=protocol,
+            secret_piece=secret_piece,
         )
         self.guard, self.context, self.policy = guard, context, TLSPolicy.STRICT
         self.resolved: tuple[IPAddress, ...] | None = None

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from app.models import Security
 from app.probe.account import Account, AccountFacts
 from app.probe.catalogue import CATALOGUE
+from app.probe.credential import CredentialKind
 from app.probe.report import (
     AuthStatus,
     Code,
@@ -26,9 +27,10 @@ from app.probe.report import (
     Severity,
     TLSPolicy,
 )
-from app.probe.serverwords import server_says
+from app.probe.serverwords import server_says, temporary
 from app.probe.steps import StepName
 from app.probe.tls import EXPIRY_WARNING_DAYS, OUTDATED_VERSIONS, certificate_problem
+from app.probe.token_refusal import token_refusal
 from app.probe.wording import Hit, same, word
 
 _ERRORS: dict[Reason, Code] = {
@@ -144,7 +146,14 @@ def _auth(result: ProbeResult, facts: AccountFacts) -> Iterator[Hit]:
     disabled = "LOGINDISABLED" in caps
     # A server that offers no login in plain text but offers STARTTLS wants TLS first.
     hidden = result.endpoint.security is Security.NONE and _offers_starttls(caps)
+    token = result.credential is CredentialKind.OAUTH2
     if auth.status is AuthStatus.FAILED:
+        said = server_says(auth.detail)
+        if said is None and temporary(auth.detail):
+            said = Code.AUTH_TEMPORARY
+        if token:  # its challenge, or whose server it is, says why
+            yield Hit(said or token_refusal(result), auth.detail)
+            return
         # A refused APOP says nothing sure about the password (the server may keep no
         # APOP secret for the account), so no provider's reading of a wrong one applies;
         # without TLS it is the only login tried, so say where the password can be checked.
@@ -153,7 +162,7 @@ def _auth(result: ProbeResult, facts: AccountFacts) -> Iterator[Hit]:
         fallback = Code.APOP_REFUSED if apop else facts.login_code()
         if apop and hidden and "USER" not in caps:
             fallback = Code.PLAINTEXT_LOGIN_REFUSED
-        yield Hit(server_says(auth.detail) or fallback, auth.detail)
+        yield Hit(said or fallback, auth.detail)
         return
     if why is NotAttempted.INSECURE_TLS:
         yield Hit(Code.PASSWORD_NOT_SENT_TLS, auth.detail)
@@ -167,6 +176,8 @@ def _auth(result: ProbeResult, facts: AccountFacts) -> Iterator[Hit]:
         yield Hit(Code.PASSWORD_NOT_SENT_PLAINTEXT, auth.detail)
     elif why is NotAttempted.PREAUTH:
         yield Hit(Code.AUTH_PREAUTH, auth.detail)
+    elif why is NotAttempted.NOT_OFFERED and token:
+        yield Hit(Code.OAUTH_NOT_OFFERED, auth.detail)
     elif why is NotAttempted.NOT_OFFERED:
         oauth = _OAUTH_SASL & set(result.auth_mechanisms)
         oauth_only = oauth and not {"PLAIN", "LOGIN"} & set(result.auth_mechanisms)

@@ -10,9 +10,11 @@ from enum import StrEnum
 from app.errors import ProtocolViolation
 from app.models import Security
 from app.probe import wire
+from app.probe.credential import CredentialKind
 from app.probe.report import (
     AuthOutcome,
     AuthStatus,
+    Direction,
     Mechanism,
     NotAttempted,
     Reason,
@@ -21,14 +23,33 @@ from app.probe.report import (
 from app.probe.session import LineSession
 from app.probe.steps import StepName, TlsVia
 
+TOKEN_PREFERENCE = (Mechanism.XOAUTH2, Mechanism.OAUTHBEARER)
+
 
 @dataclass(frozen=True)
 class Login:
+    """Who logs in, with what secret: a password, or an OAuth2 access token."""
+
     username: str
-    password: str
+    secret: str  # a password or an access token, as ``credential`` says
     mechanism: Mechanism = Mechanism.AUTO
-    allow_plaintext: bool = False  # send a password over an unencrypted connection
-    withheld: str = ""  # why the password must not be sent on this connection at all
+    allow_plaintext: bool = False  # send the secret over an unencrypted connection
+    withheld: str = ""  # why the secret must not be sent on this connection at all
+    credential: CredentialKind = CredentialKind.PASSWORD
+
+    @property
+    def token(self) -> bool:
+        return self.credential is CredentialKind.OAUTH2
+
+    def sasl(self, mechanism: Mechanism, host: str, port: int) -> wire.SaslClient:
+        """The SASL client for ``mechanism`` with this login's name and secret."""
+        name = mechanism.value.upper()
+        return wire.SaslClient(name, self.username, self.secret, host=host, port=port)
+
+
+def token_offer(sasl: tuple[str, ...]) -> dict[Mechanism, bool]:
+    """Which OAuth2 mechanisms the server's SASL list offers."""
+    return {m: m.value.upper() in sasl for m in TOKEN_PREFERENCE}
 
 
 @dataclass
@@ -78,10 +99,13 @@ def choose_mechanism(
 ) -> Mechanism | AuthOutcome:
     """The mechanism to use, or a NOT_ATTEMPTED outcome saying why none is.
 
-    ``AUTO`` takes the first offered one in ``preference``. Without TLS only APOP
-    is used (it never sends the password) unless the caller allows plaintext.
-    With ``login.withheld`` set, nothing is sent, not even an APOP digest.
+    ``AUTO`` takes the first offered one in ``preference`` (for a token, the first of
+    :data:`TOKEN_PREFERENCE` that ``offered`` has). Without TLS only APOP is used (it
+    never sends the password) unless the caller allows plaintext. With
+    ``login.withheld`` set, nothing is sent, not even an APOP digest.
     """
+    if login.token:
+        preference = TOKEN_PREFERENCE
 
     def usable(mechanism: Mechanism) -> bool:
         safe = encrypted or login.allow_plaintext or mechanism is Mechanism.APOP
@@ -95,14 +119,19 @@ def choose_mechanism(
     else:
         candidates = tuple(m for m in preference if offered.get(m, False))
         if not candidates:
-            why = "the server offers no password login this tester supports"
+            why = (
+                "the server offers no OAuth2 login (SASL XOAUTH2 or OAUTHBEARER)"
+                if login.token
+                else "the server offers no password login this tester supports"
+            )
             return not_attempted(NotAttempted.NOT_OFFERED, why)
     if login.withheld:
         return not_attempted(NotAttempted.INSECURE_TLS, login.withheld, candidates[0])
     for mechanism in candidates:
         if usable(mechanism):
             return mechanism
-    why = "the connection is not encrypted; the password is not sent in clear text"
+    secret = "access token" if login.token else "password"
+    why = f"the connection is not encrypted; the {secret} is not sent in clear text"
     return not_attempted(NotAttempted.PLAINTEXT, why, candidates[0])
 
 
@@ -115,6 +144,27 @@ class SaslVerdict(StrEnum):
 
 
 ReadVerdict = Callable[[], Awaitable[tuple[SaslVerdict, str]]]
+
+
+async def sasl_login(
+    session: LineSession,
+    login: Login,
+    mechanism: Mechanism,
+    command: wire.ClientLine,
+    sasl: wire.SaslClient,
+    read: ReadVerdict,
+) -> AuthOutcome:
+    """Run one SASL exchange in the "login" step; its outcome, with the decoded error
+    challenge a token mechanism got (RFC 7628 section 3.2.2), which the transcript
+    shows as a note too."""
+    async with session.step(StepName.LOGIN) as note:
+        ok, text = await sasl_exchange(session, sasl, command, read)
+        note.ok, note.detail = ok, text
+    challenge = sasl.error_challenge or ""
+    if challenge:
+        session.record(Direction.NOTE, "error challenge, decoded: " + session.scrub(challenge))
+    status = AuthStatus.OK if ok else AuthStatus.FAILED
+    return AuthOutcome(status=status, mechanism=mechanism, detail=text, challenge=challenge)
 
 
 async def sasl_exchange(

@@ -19,7 +19,8 @@ from app.probe.dialogue import (
     choose_mechanism,
     not_attempted,
     open_connection,
-    sasl_exchange,
+    sasl_login,
+    token_offer,
 )
 from app.probe.report import AuthOutcome, AuthStatus, Mechanism, NotAttempted, Reason
 from app.probe.session import LineSession
@@ -73,6 +74,13 @@ class _Client:
         return caps
 
 
+def _refusal(response: wire.ImapResponse) -> str:
+    """A login's answer as text; a refusal keeps its response code, which says why
+    (RFC 5530: ``[AUTHENTICATIONFAILED]``, ``[UNAVAILABLE]`` …)."""
+    code = f"[{response.code}] " if response.code and response.status != "OK" else ""
+    return f"{response.status} {code}{response.text}"
+
+
 def _sasl_mechanisms(caps: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c[5:] for c in caps if c.startswith("AUTH="))
 
@@ -124,11 +132,15 @@ async def run(session: LineSession, security: Security, login: Login, found: Obs
 async def _login(
     client: _Client, security: Security, login: Login, caps: tuple[str, ...], found: Observations
 ) -> AuthOutcome:
-    offered = {
-        Mechanism.COMMAND: "LOGINDISABLED" not in caps,  # RFC 3501 section 6.2.3
-        Mechanism.PLAIN: "AUTH=PLAIN" in caps,
-        Mechanism.LOGIN: "AUTH=LOGIN" in caps,
-    }
+    offered = (
+        token_offer(found.auth_mechanisms)
+        if login.token
+        else {
+            Mechanism.COMMAND: "LOGINDISABLED" not in caps,  # RFC 3501 section 6.2.3
+            Mechanism.PLAIN: "AUTH=PLAIN" in caps,
+            Mechanism.LOGIN: "AUTH=LOGIN" in caps,
+        }
+    )
     encrypted = security is not Security.NONE
     if not encrypted and "XTLSREQUIRED" in caps:  # GNU Mailutils: no login of any kind
         detail = "the server refuses logins before encryption (it advertises XTLSREQUIRED)"
@@ -139,33 +151,33 @@ async def _login(
             detail = "the server refuses logins before encryption (it advertises LOGINDISABLED)"
             return not_attempted(NotAttempted.LOGINDISABLED, detail, chosen.mechanism)
         return chosen
-    async with client.session.step(StepName.LOGIN) as note:
-        tag = client.tag()
-        if chosen is Mechanism.COMMAND:
-            args = [(login.username, False), (login.password, True)]
+    tag = client.tag()
+    if chosen is Mechanism.COMMAND:
+        async with client.session.step(StepName.LOGIN) as note:
+            args = [(login.username, False), (login.secret, True)]
             responses = await client.command(tag, wire.imap_command(tag, "LOGIN", args))
             tagged = responses[-1]
-            ok, text = tagged.status == "OK", f"{tagged.status} {tagged.text}"
-        else:
-            ok, text, responses = await _authenticate(client, tag, chosen, login, caps)
-        note.ok, note.detail = ok, text
-    if ok:  # capabilities often grow after login (RFC 3501 section 7.1, CAPABILITY code)
+            ok, text = tagged.status == "OK", _refusal(tagged)
+            note.ok, note.detail = ok, text
+        outcome = AuthOutcome(
+            status=AuthStatus.OK if ok else AuthStatus.FAILED, mechanism=chosen, detail=text
+        )
+    else:
+        outcome, responses = await _authenticate(client, tag, chosen, login, caps)
+    if outcome.status is AuthStatus.OK:  # capabilities often grow after login (RFC 3501
+        # section 7.1, CAPABILITY response code)
         found.capabilities = wire.imap_capabilities(responses) or found.capabilities
-    status = AuthStatus.OK if ok else AuthStatus.FAILED
-    return AuthOutcome(status=status, mechanism=chosen, detail=text)
+    return outcome
 
 
 async def _authenticate(
     client: _Client, tag: str, mechanism: Mechanism, login: Login, caps: tuple[str, ...]
-) -> tuple[bool, str, list[wire.ImapResponse]]:
-    name = mechanism.value.upper()
-    sasl = wire.SaslClient(name, login.username, login.password)
-    initial = sasl.initial_response() if "SASL-IR" in caps else None
-    command = (
-        wire.ClientLine.secret(f"{tag} AUTHENTICATE {name} ", initial)
-        if initial
-        else wire.ClientLine.plain(f"{tag} AUTHENTICATE {name}")
-    )
+) -> tuple[AuthOutcome, list[wire.ImapResponse]]:
+    session = client.session
+    sasl = login.sasl(mechanism, session.host, session.port)
+    # RFC 4959: an initial response only where SASL-IR is advertised (Exchange Online
+    # wants one for XOAUTH2, and advertises it).
+    command = sasl.command(f"{tag} AUTHENTICATE", initial="SASL-IR" in caps)
     seen: list[wire.ImapResponse] = []
 
     async def read() -> tuple[SaslVerdict, str]:
@@ -175,10 +187,10 @@ async def _authenticate(
         if last.tag == "+":
             return SaslVerdict.CONTINUE, last.text
         verdict = SaslVerdict.SUCCESS if last.status == "OK" else SaslVerdict.FAILURE
-        return verdict, f"{last.status} {last.text}"
+        return verdict, _refusal(last)
 
-    ok, text = await sasl_exchange(client.session, sasl, command, read)
-    return ok, text, seen
+    outcome = await sasl_login(session, login, mechanism, command, sasl, read)
+    return outcome, seen
 
 
 async def _after_login(client: _Client, found: Observations) -> str:

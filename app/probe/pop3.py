@@ -15,7 +15,8 @@ from app.probe.dialogue import (
     SaslVerdict,
     choose_mechanism,
     open_connection,
-    sasl_exchange,
+    sasl_login,
+    token_offer,
 )
 from app.probe.report import AuthOutcome, AuthStatus, Mechanism, Reason
 from app.probe.session import LineSession
@@ -27,6 +28,9 @@ _PREFERENCE = (Mechanism.PLAIN, Mechanism.COMMAND, Mechanism.LOGIN, Mechanism.AP
 _PREFERENCE_PLAIN = (Mechanism.APOP, *_PREFERENCE[:3])
 # What a reply to AUTH says, by its status; anything else (-ERR) is a failure.
 _VERDICTS = {"+": SaslVerdict.CONTINUE, "+OK": SaslVerdict.SUCCESS}
+# RFC 2449 section 4: a command line is at most 255 octets; RFC 5034 section 4: an initial
+# response that would make AUTH longer is sent after the server's "+" instead.
+MAX_COMMAND = 255
 
 
 async def _status(session: LineSession) -> wire.Pop3Status:
@@ -103,27 +107,31 @@ async def _login(
     timestamp: str | None,
 ) -> AuthOutcome:
     sasl = capa.sasl if capa else ()
-    offered = {
-        Mechanism.COMMAND: capa is None or capa.user,
-        Mechanism.APOP: timestamp is not None,
-        Mechanism.PLAIN: "PLAIN" in sasl,
-        Mechanism.LOGIN: "LOGIN" in sasl,
-    }
+    offered = (
+        token_offer(sasl)
+        if login.token
+        else {
+            Mechanism.COMMAND: capa is None or capa.user,
+            Mechanism.APOP: timestamp is not None,
+            Mechanism.PLAIN: "PLAIN" in sasl,
+            Mechanism.LOGIN: "LOGIN" in sasl,
+        }
+    )
     encrypted = security is not Security.NONE
     preference = _PREFERENCE if encrypted else _PREFERENCE_PLAIN
     chosen = choose_mechanism(login, offered, preference, encrypted=encrypted)
     if isinstance(chosen, AuthOutcome):
         return chosen
+    if chosen not in {Mechanism.APOP, Mechanism.COMMAND}:
+        return await _sasl(session, chosen, login)
     async with session.step(StepName.LOGIN) as note:
         if chosen is Mechanism.APOP and timestamp is not None:  # offered only with one
-            digest = wire.apop_digest(timestamp, login.password)
+            digest = wire.apop_digest(timestamp, login.secret)
             await session.send(wire.ClientLine.secret(f"APOP {login.username} ", digest))
             reply = await _status(session)
             ok, text = reply.ok, reply.text
-        elif chosen is Mechanism.COMMAND:
-            ok, text = await _user_pass(session, login)
         else:
-            ok, text = await _sasl(session, chosen, login)
+            ok, text = await _user_pass(session, login)
         note.ok, note.detail = ok, text
     status = AuthStatus.OK if ok else AuthStatus.FAILED
     return AuthOutcome(status=status, mechanism=chosen, detail=text)
@@ -134,24 +142,18 @@ async def _user_pass(session: LineSession, login: Login) -> tuple[bool, str]:
     reply = await _status(session)
     if not reply.ok:
         return False, reply.text
-    await session.send(wire.ClientLine.secret("PASS ", login.password))
+    await session.send(wire.ClientLine.secret("PASS ", login.secret))
     reply = await _status(session)
     return reply.ok, reply.text
 
 
-async def _sasl(session: LineSession, mechanism: Mechanism, login: Login) -> tuple[bool, str]:
-    name = mechanism.value.upper()
-    sasl = wire.SaslClient(name, login.username, login.password)
-    initial = sasl.initial_response()  # RFC 5034 section 4 allows an initial response
-    command = (
-        wire.ClientLine.secret(f"AUTH {name} ", initial)
-        if initial
-        else wire.ClientLine.plain(f"AUTH {name}")
-    )
+async def _sasl(session: LineSession, mechanism: Mechanism, login: Login) -> AuthOutcome:
+    sasl = login.sasl(mechanism, session.host, session.port)
+    command = sasl.command("AUTH", max_line=MAX_COMMAND)
 
     async def read() -> tuple[SaslVerdict, str]:
         reply = await _status(session)
         kind = _VERDICTS.get(reply.kind, SaslVerdict.FAILURE)
         return kind, reply.text
 
-    return await sasl_exchange(session, sasl, command, read)
+    return await sasl_login(session, login, mechanism, command, sasl, read)

@@ -27,7 +27,12 @@ from app.probe.wire.base import b64, identify
 log = logging.getLogger("app.probe.session")
 
 SECRET_PIECE = 4  # a server line holding this many characters of a password in a row ...
-WITHHELD = "[line withheld: it repeated part of your password]"  # ... is shown as this
+# ... or this many of an access token: base64 JSON shares short runs with a JWT (a
+# Dovecot error challenge and a Microsoft token both hold "eyJ" and "iOiJ"), and 16
+# characters of a token are 96 bits, far from the whole.
+TOKEN_PIECE = 16
+# Such a line is shown as this.
+WITHHELD = "[line withheld: it repeated part of your password or access token]"
 _E = TypeVar("_E", bound=ProbeError)
 
 
@@ -56,6 +61,7 @@ class StepRecorder:
         secrets: tuple[str, ...] = (),
         on_step: Callable[[StepResult], None] | None = None,
         protocol: str = "",
+        secret_piece: int = SECRET_PIECE,
     ) -> None:
         self.host, self.port = host, port
         self.protocol = protocol  # "IMAP", "POP3" or "SMTP": what the server should speak
@@ -67,6 +73,7 @@ class StepRecorder:
         self.transcript: list[TranscriptEntry] = []
         self.steps: list[StepResult] = []
         self._passwords = tuple(s for s in secrets if s)  # any piece of these gives away
+        self._piece = secret_piece
         # Payloads built from them (SASL base64, digests), whole; base64 from the start.
         self._derived = {b64(s.encode()).rstrip("=") for s in self._passwords}
         self._loop = asyncio.get_running_loop()
@@ -81,16 +88,15 @@ class StepRecorder:
         log.debug("%s:%d %s %s", self.host, self.port, direction.value, line)
 
     def repeats_secret(self, text: str) -> bool:
-        """Whether ``text`` holds a password of this session, or any piece of one
-        :data:`SECRET_PIECE` characters long, or a whole payload built from one."""
+        """Whether ``text`` holds a secret of this session, or any piece of one as long as
+        the session's piece (:data:`SECRET_PIECE`, :data:`TOKEN_PIECE`), or a whole
+        payload built from one."""
+        piece = self._piece
         for password in self._passwords:
-            if len(password) <= SECRET_PIECE:
+            if len(password) <= piece:
                 if password in text:
                     return True
-            elif any(
-                password[i : i + SECRET_PIECE] in text
-                for i in range(len(password) - SECRET_PIECE + 1)
-            ):
+            elif any(password[i : i + piece] in text for i in range(len(password) - piece + 1)):
                 return True
         return any(secret in text for secret in self._derived)
 

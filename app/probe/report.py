@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.models import ServerEndpoint
 from app.net.tls import TLSPolicy as TLSPolicy  # part of TLSInfo
+from app.probe.credential import CredentialKind
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -28,6 +29,12 @@ class Mechanism(StrEnum):
     APOP = "apop"  # POP3 only (RFC 1939 section 7)
     PLAIN = "plain"  # SASL PLAIN (RFC 4616)
     LOGIN = "login"  # SASL LOGIN (draft-murchison-sasl-login)
+    XOAUTH2 = "xoauth2"  # an OAuth2 token, Google's and Microsoft's SASL mechanism
+    OAUTHBEARER = "oauthbearer"  # an OAuth2 token, RFC 7628
+
+    @property
+    def takes_token(self) -> bool:
+        return self in {Mechanism.XOAUTH2, Mechanism.OAUTHBEARER}
 
 
 class Direction(StrEnum):
@@ -71,7 +78,9 @@ class NotAttempted(StrEnum):
 
 
 class AuthOutcome(BaseModel):
-    """``detail`` is the server's answer when tried, or why the login was not tried."""
+    """``detail`` is the server's answer when tried, or why the login was not tried;
+    ``challenge`` the error a server sent as a SASL challenge before refusing a token,
+    decoded (RFC 7628 section 3.2.2: JSON such as ``{"status":"invalid_token"}``)."""
 
     model_config = _FROZEN
 
@@ -79,6 +88,7 @@ class AuthOutcome(BaseModel):
     mechanism: Mechanism | None = None
     detail: str = ""
     not_attempted: NotAttempted | None = None
+    challenge: str = ""
 
 
 class CertificateInfo(BaseModel):
@@ -224,6 +234,14 @@ class Code(StrEnum):
     AUTH_NEEDS_APP_PASSWORD = "auth-needs-app-password"  # noqa: S105 - a finding code, not a secret
     AUTH_NEEDS_OAUTH2 = "auth-needs-oauth2"
     AUTH_WECHAT_SECURE_LOGIN = "auth-wechat-secure-login"
+    AUTH_TEMPORARY = "auth-temporary-failure"  # the server could not check the login now
+    OAUTH_NOT_OFFERED = "oauth-not-offered"  # a token was given; no XOAUTH2 or OAUTHBEARER
+    OAUTH_TOKEN_INVALID = "oauth-token-invalid"  # noqa: S105 - a finding code; expired, revoked, or another account's
+    OAUTH_SCOPE_MISSING = "oauth-scope-missing"  # the token does not allow mail access
+    OAUTH_REFUSED_MICROSOFT = "oauth-refused-microsoft"  # Microsoft said no, not why
+    OAUTH_REFUSED = "oauth-refused"  # any other server said no, not why
+    SMTP_AUTH_OFF_TENANT = "smtp-auth-disabled-tenant"  # Microsoft 365, 535 5.7.139
+    SMTP_AUTH_OFF_MAILBOX = "smtp-auth-disabled-mailbox"  # Microsoft 365, 535 5.7.139
     SERVICE_DISABLED = "service-disabled"
     LOGIN_IP_DENIED = "login-ip-denied"
     UNSAFE_LOGIN = "unsafe-login"
@@ -257,6 +275,7 @@ class ProbeResult(BaseModel):
 
     endpoint: ServerEndpoint
     username: str
+    credential: CredentialKind = CredentialKind.PASSWORD  # what the login was tried with
     address: str | None = None  # the vetted IP actually connected to
     ok: bool
     duration_ms: float

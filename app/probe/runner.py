@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.models import AccountConfig, ServerEndpoint
 from app.net.guard import Resolver
+from app.probe.credential import CredentialKind
 from app.probe.diagnose import diagnose
 from app.probe.report import (
     AuthOutcome,
@@ -95,11 +96,12 @@ def _slots(limit: int) -> FairSlots:
 BUSY = "no probe slot became free before the test's deadline: the service is at capacity"
 
 
-def _busy(target: Target, waited_ms: float) -> ProbeResult:
+def _busy(target: Target, waited_ms: float, credential: CredentialKind) -> ProbeResult:
     """The result of a probe that never got a slot: the service's fault, nobody else's."""
     return ProbeResult(
         endpoint=target.endpoint,
         username=target.username,
+        credential=credential,
         ok=False,
         duration_ms=waited_ms,
         auth=AuthOutcome(
@@ -115,9 +117,10 @@ def _busy(target: Target, waited_ms: float) -> ProbeResult:
 
 async def run_tests(
     targets: list[Target],
-    password: str,
+    secret: str,
     *,
     settings: Settings,
+    credential: CredentialKind = CredentialKind.PASSWORD,
     resolver: Resolver | None = None,
     account: AccountConfig | None = None,
     allow_invalid_certificate: bool = False,
@@ -125,7 +128,8 @@ async def run_tests(
     deadline: float | None = None,
     client: str = ANYONE,
 ) -> AsyncIterator[Event]:
-    """Probe every target concurrently; yield events as they happen, then the report.
+    """Probe every target concurrently with ``secret`` (a password, or the access token
+    ``credential`` says it is); yield events as they happen, then the report.
 
     ``deadline`` (the event loop's clock) bounds everything, waiting for a probe slot
     included; by default it is ``settings.probe_deadline`` from now. ``client`` (an IP
@@ -144,7 +148,7 @@ async def run_tests(
                     await slots.acquire(client)
             except TimeoutError:
                 waited = round((loop.time() - started) * 1000, 1)
-                busy = _busy(target, waited)
+                busy = _busy(target, waited, credential)
                 findings = diagnose(busy, account, lang=lang)
                 queue.put_nowait(
                     ResultEvent(server=index, result=busy.model_copy(update={"findings": findings}))
@@ -154,8 +158,9 @@ async def run_tests(
                 result = await probe(
                     target.endpoint,
                     target.username,
-                    password,
+                    secret,
                     settings=settings,
+                    credential=credential,
                     resolver=resolver,
                     account=account,
                     allow_invalid_certificate=allow_invalid_certificate,

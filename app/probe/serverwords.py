@@ -1,6 +1,6 @@
 """What servers say when they refuse, and what it means: providers' own error texts
 (QQ, NetEase, Tencent Exmail, Gmail, Microsoft 365) and the standard ones
-(RFC 3207, RFC 4954), each read as a finding code."""
+(RFC 3207, RFC 4954, RFC 5530, RFC 3206), each read as a finding code."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ SERVER_SAYS: tuple[tuple[re.Pattern[str], Code], ...] = tuple(
             # GNU Mailutils
         ),
         (r"authori[sz](ed|ation) code|授权码|授权密码", Code.AUTH_NEEDS_AUTHORIZATION_CODE),  # QQ
+        # Microsoft 365, 535 5.7.139 (aka.ms/smtp_auth_disabled): the organisation's switch
+        # (Set-TransportConfig) or the mailbox's (Set-CASMailbox); it blocks tokens too.
+        (r"smtpclientauthentication is disabled for the tenant", Code.SMTP_AUTH_OFF_TENANT),
+        (r"smtpclientauthentication is disabled for the mailbox", Code.SMTP_AUTH_OFF_MAILBOX),
         (
             r"service is not open|not enabled for (imap|pop)|enable (your account for )?"
             r"(imap|pop)|smtpclientauthentication is disabled|服务未开启",
@@ -39,3 +43,9 @@ def server_says(text: str) -> Code | None:
         if pattern.search(text):
             return code
     return None
+
+
+def temporary(reply: str) -> bool:
+    """A refused login that says the server could not decide now: IMAP ``[UNAVAILABLE]``
+    (RFC 5530), POP3 ``[SYS/TEMP]`` (RFC 3206), SMTP 454 (RFC 4954 section 6)."""
+    return "[UNAVAILABLE]" in reply or "[SYS/TEMP]" in reply or reply.startswith("454 ")

@@ -16,15 +16,20 @@ from app.probe.dialogue import (
     choose_mechanism,
     not_attempted,
     open_connection,
-    sasl_exchange,
+    sasl_login,
+    token_offer,
 )
-from app.probe.report import AuthOutcome, AuthStatus, Mechanism, NotAttempted, Reason
+from app.probe.report import AuthOutcome, Mechanism, NotAttempted, Reason
 from app.probe.session import LineSession
 from app.probe.steps import StepName, TlsVia
 
 _PREFERENCE = (Mechanism.PLAIN, Mechanism.LOGIN)
 # What a reply to AUTH says, by its code (RFC 4954); any other code is a failure.
 _VERDICTS = {334: SaslVerdict.CONTINUE, 235: SaslVerdict.SUCCESS}
+# RFC 5321 section 4.5.3.1.4: a command line is at most 512 octets; RFC 4954 section 4:
+# an initial response that would make AUTH longer is sent after "334" instead (as
+# Microsoft's documented XOAUTH2 exchange does).
+MAX_COMMAND = 512
 
 
 async def _reply(session: LineSession) -> wire.SmtpReply:
@@ -101,27 +106,21 @@ async def _login(
         if info.starttls and security is Security.NONE:
             detail += " (it may after STARTTLS)"
         return not_attempted(NotAttempted.NOT_OFFERED, detail)
-    offered = {Mechanism.PLAIN: "PLAIN" in info.auth, Mechanism.LOGIN: "LOGIN" in info.auth}
+    offered = (
+        token_offer(info.auth)
+        if login.token
+        else {Mechanism.PLAIN: "PLAIN" in info.auth, Mechanism.LOGIN: "LOGIN" in info.auth}
+    )
     encrypted = security is not Security.NONE
     chosen = choose_mechanism(login, offered, _PREFERENCE, encrypted=encrypted)
     if isinstance(chosen, AuthOutcome):
         return chosen
-    name = chosen.value.upper()
-    sasl = wire.SaslClient(name, login.username, login.password)
-    initial = sasl.initial_response()  # RFC 4954 section 4: initial response allowed
-    command = (
-        wire.ClientLine.secret(f"AUTH {name} ", initial)
-        if initial
-        else wire.ClientLine.plain(f"AUTH {name}")
-    )
+    sasl = login.sasl(chosen, session.host, session.port)
+    command = sasl.command("AUTH", max_line=MAX_COMMAND)
 
     async def read() -> tuple[SaslVerdict, str]:
         reply = await _reply(session)
         kind = _VERDICTS.get(reply.code, SaslVerdict.FAILURE)
         return kind, reply.text if kind is SaslVerdict.CONTINUE else f"{reply.code} {reply.text}"
 
-    async with session.step(StepName.LOGIN) as note:
-        ok, text = await sasl_exchange(session, sasl, command, read)
-        note.ok, note.detail = ok, text
-    status = AuthStatus.OK if ok else AuthStatus.FAILED
-    return AuthOutcome(status=status, mechanism=chosen, detail=text)
+    return await sasl_login(session, login, chosen, command, sasl, read)

@@ -21,9 +21,11 @@ from app.models import AccountConfig, Protocol, ServerEndpoint
 from app.net.guard import Connector, Guard, Resolver
 from app.net.tls import policy_context, tls_context
 from app.probe import imap, pop3, smtp, tls
+from app.probe.credential import CredentialKind, check_token
 from app.probe.diagnose import diagnose
 from app.probe.dialogue import Dialogue, Login, Observations
 from app.probe.explain import explain
+from app.probe.recorder import SECRET_PIECE, TOKEN_PIECE
 from app.probe.report import (
     AuthStatus,
     Direction,
@@ -49,14 +51,15 @@ DIALOGUES: dict[Protocol, Dialogue] = {
 MECHANISMS: dict[Protocol, frozenset[Mechanism]] = {
     Protocol.POP3: frozenset(Mechanism),
     Protocol.IMAP: frozenset(Mechanism) - {Mechanism.APOP},
-    Protocol.SMTP: frozenset({Mechanism.AUTO, Mechanism.PLAIN, Mechanism.LOGIN}),
+    Protocol.SMTP: frozenset(Mechanism) - {Mechanism.APOP, Mechanism.COMMAND},
 }
-# Why the password stays home on a retry under a weaker TLS policy.
+# Why the secret stays home on a retry under a weaker TLS policy.
 WITHHELD = {
-    TLSPolicy.LEGACY: "the server needs outdated TLS settings; the password was not sent",
+    TLSPolicy.LEGACY: "the server needs outdated TLS settings; the {secret} was not sent",
     TLSPolicy.INSPECT: "the server's certificate did not pass verification; "
-    "the password was not sent",
+    "the {secret} was not sent",
 }
+_SECRET_NAME = {CredentialKind.PASSWORD: "password", CredentialKind.OAUTH2: "access token"}
 # When a step did not say why it failed: the exception type decides.
 _BY_TYPE: tuple[tuple[type[ProbeError], Reason], ...] = (
     (GuardRefused, Reason.GUARD_REFUSED),
@@ -71,9 +74,10 @@ _BY_TYPE: tuple[tuple[type[ProbeError], Reason], ...] = (
 async def probe(
     endpoint: ServerEndpoint,
     username: str,
-    password: str,
+    secret: str,
     *,
     settings: Settings,
+    credential: CredentialKind = CredentialKind.PASSWORD,
     resolver: Resolver | None = None,
     connector: Connector | None = None,
     mechanism: Mechanism = Mechanism.AUTO,
@@ -88,11 +92,13 @@ async def probe(
     """Connect to ``endpoint`` through the guard, inspect TLS, read its capabilities,
     log in read-only, and diagnose the outcome.
 
-    ``username`` is the filled-in login name. Failures of the server or the
-    network come back in the result (``error`` and ``findings``); only a
-    ``mechanism`` the protocol does not have, or a ``username`` or ``password``
-    holding a control character or an unpaired surrogate, raises (ValueError). Without TLS
-    the password is sent only by APOP unless ``allow_plaintext_auth`` is set.
+    ``username`` is the filled-in login name; ``secret`` is the password, or with
+    ``credential`` OAUTH2 an access token, sent by SASL XOAUTH2 or OAUTHBEARER. Failures
+    of the server or the network come back in the result (``error`` and ``findings``);
+    only a ``mechanism`` the protocol or the credential does not have, a ``username``
+    or password holding a control character or an unpaired surrogate, or a token that
+    is not an RFC 6750 bearer token, raises (ValueError). Without TLS the password is
+    sent only by APOP, and a token never, unless ``allow_plaintext_auth`` is set.
     When the certificate (or the TLS version) fails verification, the tester
     connects again to read the chain, but sends the password only with
     ``allow_invalid_certificate``. ``account`` (the provider's record, if known)
@@ -102,8 +108,14 @@ async def probe(
     """
     if mechanism not in MECHANISMS[endpoint.protocol]:
         raise ValueError(f"{endpoint.protocol.value} has no {mechanism.value} login")
+    token = credential is CredentialKind.OAUTH2
+    if mechanism is not Mechanism.AUTO and mechanism.takes_token is not token:
+        raise ValueError(f"a {mechanism.value} login does not take {_SECRET_NAME[credential]}")
     refuse_controls(username, "the username")
-    refuse_controls(password, "the password")
+    if token:
+        check_token(secret)
+    else:
+        refuse_controls(secret, "the password")
     loop = asyncio.get_running_loop()
     session = LineSession(
         endpoint.host,
@@ -112,12 +124,13 @@ async def probe(
         context=tls_context(settings.probe_ca_file),
         deadline=loop.time() + settings.probe_deadline if deadline is None else deadline,
         step_timeout=step_timeout,
-        secrets=(password,),
+        secrets=(secret,),
         on_step=on_step,
         protocol=endpoint.protocol.name,
         sniff_after=settings.probe_tls_sniff_after,
+        secret_piece=TOKEN_PIECE if token else SECRET_PIECE,
     )
-    login = Login(username, password, mechanism, allow_plaintext_auth)
+    login = Login(username, secret, mechanism, allow_plaintext_auth, credential=credential)
     found = Observations()
     try:
         error = await _attempts(
@@ -129,6 +142,7 @@ async def probe(
     result = ProbeResult(
         endpoint=endpoint,
         username=username,
+        credential=credential,
         address=str(session.address) if session.address else None,
         ok=ok,
         duration_ms=round((loop.time() - session.started) * 1000, 1),
@@ -202,7 +216,8 @@ async def _attempts(
             policy = tls.escalate(error.reason, session.policy)
             if policy is None:
                 return await explain(session, endpoint, first) if first is error else first
-        withheld = "" if allow_invalid_certificate else WITHHELD[policy]
+        secret = _SECRET_NAME[login.credential]
+        withheld = "" if allow_invalid_certificate else WITHHELD[policy].format(secret=secret)
         login = dataclasses.replace(login, withheld=withheld)
         session.record(Direction.NOTE, f"connecting again with TLS policy '{policy.value}'")
         await session.reopen(policy, policy_context(policy, settings.probe_ca_file))

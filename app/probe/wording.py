@@ -13,12 +13,17 @@ from app.probe.catalogue import (
     CATALOGUE,
     FOLLOW_STEPS,
     LOGIN_WORKED,
+    PASSWORD_WORD,
     SOME_PROVIDER,
+    SOME_SCOPE,
     STEP_WITH_PATH,
+    TOKEN_WORD,
     translate,
 )
+from app.probe.credential import CredentialKind
 from app.probe.report import AuthStatus, Code, Finding, ProbeResult, TLSInfo
 from app.probe.tls import CERT_NOT_YET_VALID
+from app.probe.token_refusal import needed_scope
 
 _REPLY_QUOTED = 200  # characters of a server's reply quoted in a message
 
@@ -65,6 +70,9 @@ def word(
     values["reply"] = reply if len(reply) <= _REPLY_QUOTED else reply[:_REPLY_QUOTED] + "…"
     if result.auth.status is AuthStatus.OK:
         values["login"] = translate(lang, LOGIN_WORKED)
+    token = result.credential is CredentialKind.OAUTH2
+    values["secret"] = translate(lang, TOKEN_WORD if token else PASSWORD_WORD)
+    values["scope"] = quote(needed_scope(result, facts.scopes)) or translate(lang, SOME_SCOPE)
     fix = entry.fix_in(lang).format_map(values)
     if entry.provider_steps and facts.steps:
         lines = [fix] if entry.keep_fix else []
@@ -101,6 +109,7 @@ def _values(result: ProbeResult) -> dict[str, str]:
         "port": str(endpoint.port),
         "protocol": endpoint.protocol.name,
         "speaks": error.speaks if error and error.speaks else "",
+        "user": result.username,
     }
     values.update(_certificate_values(result.tls))
     return values

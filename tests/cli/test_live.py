@@ -97,3 +97,12 @@ def test_password_is_not_an_option() -> None:
     result = CliRunner().invoke(cli, ["test", ALICE, "--password", "secret"])
     assert result.exit_code == 2
     assert "No such option" in result.output
+
+
+def test_an_issued_user_name_must_be_given() -> None:
+    """docomo logs in with an ID it issues: without --username the test stops before
+    connecting, and says what to give."""
+    result = CliRunner().invoke(cli, ["test", "taro@docomo.ne.jp"], input="secret-1\n")
+    assert result.exit_code == 2
+    assert "--username" in result.output
+    assert "secret-1" not in result.output

@@ -16,8 +16,10 @@ from app.probe.catalogue import (
     CATALOGUE,
     FOLLOW_STEPS,
     LOGIN_WORKED,
+    PASSWORD_WORD,
     PLACEHOLDERS,
     SOME_PROVIDER,
+    SOME_SCOPE,
 )
 from app.probe.report import Code
 from app.probe.wording import render
@@ -115,10 +117,13 @@ def test_the_simplified_only_list_catches_simplified_text() -> None:
             assert bool(simplified_left(zh_hans)) != ((code, field) in neutral), zh_hans
 
 
-def expected(template: str, provider: str) -> str:
-    """``template`` filled as :func:`render` fills it for :func:`make`'s result."""
+def expected(template: str, provider: str, language: int = 0) -> str:
+    """``template`` filled as :func:`render` fills it for :func:`make`'s result, in
+    ``language`` (0 English, 1 简体中文, 2 繁體中文)."""
     values = dict.fromkeys(PLACEHOLDERS, "")
     values.update(host=EP.host, port=str(EP.port), protocol=EP.protocol.name, provider=provider)
+    values.update(user=make().username, secret=in_three(PASSWORD_WORD)[language])
+    values.update(scope=in_three(SOME_SCOPE)[language])
     return template.format_map(values)
 
 
@@ -129,8 +134,8 @@ def test_render_gives_traditional_chinese(lang: str) -> None:
         entry = CATALOGUE[code]
         finding = render(code, result, lang=lang)
         provider = in_three(SOME_PROVIDER)[2]
-        assert finding.message == expected(in_three(entry.message)[2], provider)
-        assert finding.fix == expected(in_three(entry.fix)[2], provider)
+        assert finding.message == expected(in_three(entry.message)[2], provider, 2)
+        assert finding.fix == expected(in_three(entry.fix)[2], provider, 2)
 
 
 @pytest.mark.parametrize("lang", ["zh-Hans", "zh-CN", "zh", "zh-SG"])
@@ -140,8 +145,8 @@ def test_render_gives_simplified_chinese(lang: str) -> None:
         entry = CATALOGUE[code]
         finding = render(code, result, lang=lang)
         provider = in_three(SOME_PROVIDER)[1]
-        assert finding.message == expected(in_three(entry.message)[1], provider)
-        assert finding.fix == expected(in_three(entry.fix)[1], provider)
+        assert finding.message == expected(in_three(entry.message)[1], provider, 1)
+        assert finding.fix == expected(in_three(entry.fix)[1], provider, 1)
 
 
 def test_render_gives_english_otherwise() -> None:

@@ -126,7 +126,11 @@ def test_every_code_renders_in_any_language(lang: str) -> None:
         ("535 5.7.139 Authentication unsuccessful, basic authentication is disabled.",
          Code.AUTH_NEEDS_OAUTH2),
         ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
-         "Tenant.", Code.SERVICE_DISABLED),
+         "Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. "
+         "[MW4PR03CA0000.namprd03.prod.outlook.com]", Code.SMTP_AUTH_OFF_TENANT),
+        ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
+         "Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.",
+         Code.SMTP_AUTH_OFF_MAILBOX),
         ("NO [AUTHENTICATIONFAILED] Authentication failed.", None),
     ],
 )  # fmt: skip

@@ -237,7 +237,9 @@ class TestSasl:
     def test_plain_is_one_initial_response(self) -> None:
         sasl = wire.SaslClient("PLAIN", "alice@mail.test", "correct horse")
         # The payload Dovecot accepted in the recorded POP3 session.
-        assert sasl.initial_response() == "AGFsaWNlQG1haWwudGVzdABjb3JyZWN0IGhvcnNl"
+        line = sasl.command("AUTH")
+        assert line.data == b"AUTH PLAIN AGFsaWNlQG1haWwudGVzdABjb3JyZWN0IGhvcnNl"
+        assert line.shown == f"AUTH PLAIN {REDACTED}"
         with pytest.raises(wire.WireError):
             sasl.respond("")
 
@@ -250,7 +252,7 @@ class TestSasl:
 
     def test_login_answers_username_then_password(self) -> None:
         sasl = wire.SaslClient("LOGIN", "u@x.test", "密码")
-        assert sasl.initial_response() is None
+        assert sasl.command("AUTH").data == b"AUTH LOGIN"
         user = sasl.respond("VXNlcm5hbWU6")
         password = sasl.respond("UGFzc3dvcmQ6")
         assert base64.b64decode(user.data) == b"u@x.test"
@@ -258,6 +260,57 @@ class TestSasl:
         assert user.shown == password.shown == REDACTED
         with pytest.raises(wire.WireError):
             sasl.respond("")
+
+    def test_an_initial_response_too_long_for_the_line_waits_for_the_challenge(self) -> None:
+        sasl = wire.SaslClient("PLAIN", "u", "p" * 300)
+        assert sasl.command("AUTH", max_line=255) == wire.ClientLine.plain("AUTH PLAIN")
+        assert base64.b64decode(sasl.respond("").data) == b"\0u\0" + b"p" * 300
+        short = wire.SaslClient("PLAIN", "u", "pw")
+        assert short.command("AUTH", max_line=255).secrets  # sent with the command
+
+    def test_no_initial_response_without_sasl_ir(self) -> None:
+        sasl = wire.SaslClient("XOAUTH2", "u@x.test", "tok")
+        assert sasl.command("a1 AUTHENTICATE", initial=False).data == b"a1 AUTHENTICATE XOAUTH2"
+        assert sasl.respond("").shown == REDACTED
+
+    def test_xoauth2_payload(self) -> None:
+        # developers.google.com/workspace/gmail/imap/xoauth2-protocol: the example there.
+        sasl = wire.SaslClient(
+            "XOAUTH2", "someuser@example.com", "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg"
+        )
+        line = sasl.command("AUTH")
+        assert line.data.split()[-1] == (
+            b"dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52"
+            b"YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ=="
+        )
+        assert line.shown == f"AUTH XOAUTH2 {REDACTED}"
+
+    def test_oauthbearer_payload_escapes_the_authzid(self) -> None:
+        # RFC 7628 section 3.1 with RFC 5801 section 4's escapes for "=" and ",".
+        sasl = wire.SaslClient("OAUTHBEARER", "a=b,c@x.test", "tok", host="imap.x.test", port=993)
+        payload = base64.b64decode(sasl.command("AUTH").data.split()[-1])
+        assert payload == (
+            b"n,a=a=3Db=2Cc@x.test,\x01host=imap.x.test\x01port=993\x01auth=Bearer tok\x01\x01"
+        )
+
+    @pytest.mark.parametrize(("mechanism", "ending"), [("XOAUTH2", b""), ("OAUTHBEARER", b"AQ==")])
+    def test_an_error_challenge_is_kept_and_answered(self, mechanism: str, ending: bytes) -> None:
+        sasl = wire.SaslClient(mechanism, "u@x.test", "tok")
+        sasl.command("AUTH")
+        challenge = base64.b64encode(b'{"status":"401","schemes":"bearer","scope":"mail"}')
+        answer = sasl.respond(challenge.decode())
+        assert answer.data == ending
+        assert sasl.error_challenge == '{"status":"401","schemes":"bearer","scope":"mail"}'
+        with pytest.raises(wire.WireError):
+            sasl.respond(challenge.decode())
+
+    @pytest.mark.parametrize(
+        "token", ["", "Bearer tok", "tok\x01auth=x", '"tok"', "tok en", "tök", "x" * 8193]
+    )
+    def test_what_is_not_a_bearer_token_is_refused(self, token: str) -> None:
+        with pytest.raises(ValueError, match=r"access token|control character") as caught:
+            wire.SaslClient("XOAUTH2", "u@x.test", token)
+        assert token not in str(caught.value) or not token
 
     def test_unknown_mechanism(self) -> None:
         with pytest.raises(ValueError, match="CRAM-MD5"):

@@ -9,10 +9,10 @@ from app.probe.report import Code
 LOGIN: dict[Code, Entry] = {
     Code.PASSWORD_NOT_SENT_PLAINTEXT: Entry(
         WARNING,
-        N_("The connection is not encrypted, so the password was not sent."),
+        N_("The connection is not encrypted, so {secret} was not sent."),
         N_(
-            "Use SSL/TLS (993, 995, 465) or STARTTLS. A password sent without encryption can be "
-            "read by anyone along the way."
+            "Use SSL/TLS (993, 995, 465) or STARTTLS. Whatever is sent without encryption can "
+            "be read by anyone along the way."
         ),
     ),
     Code.PLAINTEXT_LOGIN_REFUSED: Entry(

@@ -152,7 +152,7 @@ TLS: dict[Code, Entry] = {
     ),
     Code.PASSWORD_NOT_SENT_TLS: Entry(
         INFO,
-        N_("The password was not sent, because the encrypted connection is not safe (see above)."),
+        N_("The encrypted connection is not safe (see above), so {secret} was not sent."),
         N_(
             "Fix the problem above first. You can test the login anyway by allowing an invalid "
             "certificate, but only on a network you trust."

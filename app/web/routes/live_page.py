@@ -22,6 +22,7 @@ from app.livetest import (
     MAX_SERVERS,
     ReportEvent,
     ServerSpec,
+    UsernameNeeded,
     last_report,
     plan_test,
     repeated_server,
@@ -36,7 +37,7 @@ from app.web.http.i18n import current_lang, translations
 from app.web.http.security import require_csrf
 from app.web.http.templating import render, templates
 from app.web.http.throttle import TestLimits
-from app.web.routes.live import HUNG_UP, NO_STORE, known_client
+from app.web.routes.live import HUNG_UP, NO_STORE, USERNAME_NEEDED, known_client
 from app.web.routes.timeline import (
     HEADLINES,
     STEP_LABELS,
@@ -76,6 +77,7 @@ def live_test_context(
     error: str | None = None,
     report: ReportEvent | None = None,
     posted: bool = False,
+    username_needed: bool = False,
 ) -> dict[str, object]:
     """Everything ``templates/_tester.html`` reads, under the one name ``tester``: the
     form as typed (never the password), the texts ``static/tester.js`` draws with, and
@@ -90,6 +92,7 @@ def live_test_context(
         "servers": servers[:2000],
         "allow_invalid_certificate": allow_invalid_certificate,
         "error": error,
+        "username_needed": username_needed,
         "posted": posted,
         "report": report,
         "back_url": settings_url(email, known),
@@ -176,6 +179,10 @@ async def run_tester(
             plan = await plan_test(state.discoverer, email, username or None, specs or None)
     except TimeoutError:
         return page(504, translations(current_lang.get()).gettext(SLOW_DISCOVERY))
+    except UsernameNeeded as exc:
+        lang = current_lang.get()
+        message = translations(lang).gettext(USERNAME_NEEDED) % {"what": exc.what.get(lang)}
+        return _page(request, typed(error=message, username_needed=True), 422)
     except (ValueError, ValidationError, InvalidAddress) as exc:
         return page(422, _reason(exc))
     except UnknownDomain as exc:
