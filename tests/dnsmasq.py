@@ -38,46 +38,56 @@ class Zone:
 
 @contextmanager
 def run_dnsmasq(zone: Zone) -> Iterator[str]:
-    """Serve ``zone``; yields the nameserver as ``127.0.0.1:port``."""
+    """Serve ``zone``; yields the nameserver as ``127.0.0.1:port``. A port taken between
+    choosing it and dnsmasq binding it (by another process on a busy machine) costs a
+    second try on another port, not the run."""
     binary = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
     if not shutil.which(binary):
         unavailable("dnsmasq is not installed (apt-get install dnsmasq-base)")
-    port = free_udp_port()
-    command = [
-        binary,
-        "--keep-in-foreground",
-        "--conf-file=/dev/null",
-        "--no-resolv",
-        "--no-hosts",
-        "--no-poll",
-        "--pid-file=",
-        f"--port={port}",
-        "--listen-address=127.0.0.1",
-        "--bind-interfaces",
-        "--local=/test/",
-        "--user=root",
-        "--log-facility=-",
-        *zone.arguments(),
-    ]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
-        try:
-            _wait_until_answering(port, proc)
-            yield f"127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    for attempt in range(_TRIES):
+        port = free_udp_port()
+        command = [
+            binary,
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--no-poll",
+            "--pid-file=",
+            f"--port={port}",
+            "--listen-address=127.0.0.1",
+            "--bind-interfaces",
+            "--local=/test/",
+            "--user=root",
+            "--log-facility=-",
+            *zone.arguments(),
+        ]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
+            try:
+                failed = _wait_until_answering(port, proc)
+                if failed is None:
+                    yield f"127.0.0.1:{port}"
+                    return
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
+        if "Address already in use" not in failed or attempt == _TRIES - 1:
+            unavailable(f"dnsmasq exited: {failed[-500:]}")
 
 
-def _wait_until_answering(port: int, proc: subprocess.Popen[bytes]) -> None:
+_TRIES = 3
+
+
+def _wait_until_answering(port: int, proc: subprocess.Popen[bytes]) -> str | None:
+    """None once dnsmasq answers on ``port``; what it said if it exited first."""
     query = dns.message.make_query("ready.test", "A")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-            unavailable(f"dnsmasq exited: {output[-500:]}")
+            return proc.stdout.read().decode(errors="replace") if proc.stdout else ""
         try:
             dns.query.udp(query, "127.0.0.1", port=port, timeout=0.2)
-            return
+            return None
         except (TimeoutError, OSError, dns.exception.Timeout):
             time.sleep(0.05)
     unavailable("dnsmasq did not answer within 10 s")

@@ -66,9 +66,21 @@ def free_tcp_ports(names: Iterable[str]) -> dict[str, int]:
 
 
 def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port in :data:`TEST_PORTS` free on 127.0.0.1 for both UDP and TCP now (a
+    nameserver takes both). Outside the kernel's ephemeral range (32768–60999 here), so
+    no outgoing connection of another test takes it meanwhile as its local port."""
+    for port in random.sample(TEST_PORTS, 200):
+        with (
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp,
+        ):
+            try:
+                udp.bind(("127.0.0.1", port))
+                tcp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no port free for UDP and TCP in {TEST_PORT_RANGE}")
 
 
 @contextlib.contextmanager

@@ -318,3 +318,20 @@ def test_dovecot_submission_wrong_password(
         )
         assert smtp.docmd("QUIT") == (221, b"2.0.0 Bye")
         smtp.close()
+
+
+def test_dnsmasq_takes_another_port_when_its_port_is_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A port chosen free can be taken before dnsmasq binds it, on a busy machine: the
+    nameserver starts on another port instead of failing (or, without CI, skipping)."""
+    import tests.dnsmasq as dnsmasq
+    from tests.realservers import listen_in_test_range
+
+    monkeypatch.setenv("CI", "true")  # a dnsmasq that cannot start fails here, never skips
+    with listen_in_test_range() as taken:  # TCP: dnsmasq binds TCP as well as UDP
+        busy = int(taken.getsockname()[1])
+        ports = iter([busy, dnsmasq.free_udp_port()])
+        monkeypatch.setattr(dnsmasq, "free_udp_port", lambda: next(ports))
+        with dnsmasq.run_dnsmasq(dnsmasq.ZONE) as nameserver:
+            assert nameserver != f"127.0.0.1:{busy}"
