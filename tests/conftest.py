@@ -14,6 +14,15 @@ from app.providers.db import ProviderDB
 from app.settings import Settings
 from tests.dnsmasq import ZONE, run_dnsmasq
 from tests.mailutils import run_mailutils
+from tests.oauthservers import (
+    OAUTH_TOKENS,
+    DovecotOAuth,
+    IntrospectionServer,
+    OAuthSmtpServers,
+    reset_tokens,
+    run_aiosmtpd_oauth,
+    run_dovecot_oauth,
+)
 from tests.postfix import run_postfix
 from tests.servers import (
     Certificates,
@@ -147,3 +156,69 @@ def dovecot_submission_no_relay(certs: Certificates) -> Iterator[dict[str, int]]
     the next command gets 421 4.4.0 ... Failed to connect to relay server."""
     with refused_port() as relay_port, run_dovecot_submission(certs, relay_port) as ports:
         yield ports
+
+
+# OAuth 2.0 servers (XOAUTH2, OAUTHBEARER; see tests/oauthservers.py). One session-wide
+# token mapping (token -> user) serves both; the function-scoped fixtures put it back to
+# OAUTH_TOKENS, and the introspection endpoint back up with no requests recorded, before
+# and after every test, so that what a test changes never reaches the next one.
+@pytest.fixture(scope="session")
+def oauth_token_map() -> dict[str, str]:
+    return dict(OAUTH_TOKENS)
+
+
+@pytest.fixture(scope="session")
+def dovecot_oauth_session(
+    certs: Certificates, oauth_token_map: dict[str, str]
+) -> Iterator[DovecotOAuth]:
+    with (
+        run_relay() as relay_port,
+        run_dovecot_oauth(certs, relay_port, oauth_token_map) as servers,
+    ):
+        yield servers
+
+
+@pytest.fixture(scope="session")
+def smtpd_oauth_session(
+    certs: Certificates, oauth_token_map: dict[str, str]
+) -> Iterator[OAuthSmtpServers]:
+    with run_aiosmtpd_oauth(certs, oauth_token_map) as servers:
+        yield servers
+
+
+@pytest.fixture
+def oauth_tokens(oauth_token_map: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The token mapping of dovecot_oauth and smtpd_oauth: add, remove or reassign tokens
+    (token -> user) at will; it is OAUTH_TOKENS again before and after each test."""
+    reset_tokens(oauth_token_map)
+    yield oauth_token_map
+    reset_tokens(oauth_token_map)
+
+
+@pytest.fixture
+def dovecot_oauth(
+    dovecot_oauth_session: DovecotOAuth, oauth_tokens: dict[str, str]
+) -> Iterator[DovecotOAuth]:
+    """Dovecot with XOAUTH2 and OAUTHBEARER: ``.ports`` (imap, imaps, pop3, pop3s,
+    submission, submissions; also ``dovecot_oauth["imap"]``), ``.introspection`` (up, no
+    requests recorded) and ``.tokens``. Submission relays to a discarding relay."""
+    dovecot_oauth_session.introspection.go_up()
+    dovecot_oauth_session.introspection.clear()
+    yield dovecot_oauth_session
+    dovecot_oauth_session.introspection.go_up()
+
+
+@pytest.fixture
+def introspection(dovecot_oauth: DovecotOAuth) -> IntrospectionServer:
+    """dovecot_oauth's introspection endpoint."""
+    return dovecot_oauth.introspection
+
+
+@pytest.fixture
+def smtpd_oauth(
+    smtpd_oauth_session: OAuthSmtpServers, oauth_tokens: dict[str, str]
+) -> OAuthSmtpServers:
+    """aiosmtpd with XOAUTH2 and OAUTHBEARER answered like Gmail: ``.starttls``,
+    ``.implicit`` (ports), ``.handler.attempts`` (emptied for each test), ``.tokens``."""
+    smtpd_oauth_session.handler.attempts.clear()
+    return smtpd_oauth_session

@@ -19,7 +19,7 @@ import ssl
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,6 +161,15 @@ service anvil {{
 }}
 {services}"""
 
+# The passdb in DOVECOT_CONF, which _run_dovecot(passdb=...) replaces.
+DOVECOT_PASSDB = """\
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {root}/passwd
+}}
+"""
+assert DOVECOT_PASSDB in DOVECOT_CONF
+
 DOVECOT_MAIL_SERVICES = """\
 service imap-login {{
   inet_listener imap {{
@@ -210,10 +219,17 @@ def _run_dovecot(
     protocols: str,
     listeners: tuple[str, ...],
     services: str,
+    *,
+    passdb: str = DOVECOT_PASSDB,
+    files: Mapping[str, str] | None = None,
     **values: object,
 ) -> Iterator[dict[str, int]]:
     """A private Dovecot for ``protocols`` in its own temp dir (its own base_dir and
-    state_dir, so instances never meet); yields the ports of ``listeners`` by name."""
+    state_dir, so instances never meet); yields the ports of ``listeners`` by name.
+
+    ``passdb`` takes the place of :data:`DOVECOT_PASSDB` (it is formatted like the rest,
+    so ``{root}`` is the temp dir); ``files`` (name -> text) are written into that dir.
+    """
     binary = dovecot_binary()
     if binary is None:
         unavailable("the dovecot binary is not installed (apt-get install dovecot-imapd ...)")
@@ -231,8 +247,10 @@ def _run_dovecot(
         (root / "passwd").write_text(passwd, encoding="utf-8")
         ports = free_tcp_ports(listeners)
         conf = root / "dovecot.conf"
+        for name, text in (files or {}).items():
+            (root / name).write_text(text, encoding="utf-8")
         conf.write_text(
-            DOVECOT_CONF.format(
+            DOVECOT_CONF.replace(DOVECOT_PASSDB, passdb).format(
                 root=root,
                 cert=certs.cert_file,
                 key=certs.key_file,
@@ -338,11 +356,18 @@ class SmtpServers:
 
 
 @contextlib.contextmanager
-def run_aiosmtpd(certs: Certificates) -> Iterator[SmtpServers]:
-    """SMTP submission: STARTTLS + AUTH, and implicit TLS + AUTH, each in its own thread."""
+def run_aiosmtpd(
+    certs: Certificates, handler: Any = None, controller: type[Controller] = Controller
+) -> Iterator[SmtpServers]:
+    """SMTP submission: STARTTLS + AUTH, and implicit TLS + AUTH, each in its own thread.
+
+    ``handler`` (default :class:`Handler`) serves both; its ``auth_*`` methods add SASL
+    mechanisms. ``controller`` may be a subclass that builds another SMTP class.
+    """
     context = server_context(certs)
-    starttls = Controller(
-        Handler(),
+    handler = Handler() if handler is None else handler
+    starttls = controller(
+        handler,
         hostname="127.0.0.1",
         port=free_port(),
         server_hostname="mail.test",
@@ -354,8 +379,8 @@ def run_aiosmtpd(certs: Certificates) -> Iterator[SmtpServers]:
     # aiosmtpd does not see implicit TLS as TLS and would hide AUTH, so this
     # listener sets auth_require_tls=False. auth_required stays False: together
     # with auth_require_tls=False it would warn (UserWarning) on every connection.
-    implicit = Controller(
-        Handler(),
+    implicit = controller(
+        handler,
         hostname="127.0.0.1",
         port=free_port(),
         server_hostname="mail.test",
