@@ -52,12 +52,12 @@ from app.models import (
     Hints,
     Localized,
     NonEmpty,
-    OAuth2Info,
     Protocol,
     Quirk,
     Status,
     Step,
 )
+from app.providers.oauth2_record import RecordOAuth2
 from app.providers.ranking import Rank
 from app.providers.server_entry import ISSUED, ServerEntry
 
@@ -114,7 +114,7 @@ class ProviderRecord(BaseModel):
     hints: Hints = Hints()
     notes: tuple[Localized, ...] = ()
     quirks: tuple[Quirk, ...] = ()
-    oauth2: OAuth2Info | None = None
+    oauth2: RecordOAuth2 | None = None
     help: tuple[HelpLink, ...] = ()
     pop3: Pop3Options = Pop3Options()
     sources: tuple[SourceRef, ...] = Field(min_length=1)
@@ -153,6 +153,7 @@ class ProviderRecord(BaseModel):
         if not self.domains and not self.mx:
             raise ValueError("list at least one of domains or mx")
         _check_issued(self)
+        _check_sign_in(self)
         if not self.status.has_servers:
             if self.servers:
                 raise ValueError(f"a provider with status {self.status.value!r} lists no servers")
@@ -186,3 +187,16 @@ def _check_issued(record: ProviderRecord) -> None:
             "issued_username is given, but no server has username = 'issued': "
             "remove it, or say 'issued' on the servers that use it"
         )
+
+
+def _check_sign_in(record: ProviderRecord) -> None:
+    """A provider that offers sign-in names the scopes of every protocol it takes tokens on."""
+    oauth = record.oauth2
+    if oauth is None or oauth.sign_in is None or oauth.protocol_scopes is None:
+        return
+    for server in record.servers:
+        if AuthMethod.OAUTH2 in server.auth and not oauth.protocol_scopes.of(server.protocol):
+            raise ValueError(
+                f"{server.protocol.value} on {server.host} takes oauth2, so "
+                f"[oauth2.protocol_scopes] needs {server.protocol.value}"
+            )
