@@ -29,8 +29,9 @@ from tests.realservers import unavailable
 from tests.servers import Certificates, SmtpServers
 
 # Each chunk through the slow proxy waits this long: the IMAP STARTTLS probe then
-# takes about half a second, several times longer than any other server.
-SLOW_DELAY = 0.02
+# takes about a second, several times longer than any other server: on a busy machine the
+# first steps reach the page late, and the slow server must still be going well after.
+SLOW_DELAY = 0.04
 
 OpenPage = Callable[..., Awaitable[Any]]
 

@@ -1,7 +1,7 @@
 """The live tester in Chromium, against the local Dovecot and aiosmtpd.
 
 mail.test has six servers; its IMAP STARTTLS one sits behind a slow proxy, so the
-report takes about half a second while the other five finish sooner: long enough
+report takes about a second while the other five finish sooner: long enough
 to see that the page shows steps and verdicts as they arrive, not all at the end.
 """
 
