@@ -30,6 +30,8 @@ name their module in parentheses::
     │   ├── ProbeTLSError(OSError)              the TLS handshake failed
     │   ├── ProtocolViolation(ValueError)       the peer broke the protocol or a size cap
     │   └── UnsafeCommand(ValueError)           a command would carry CR, LF or NUL
+    ├── SignInError                     a sign-in with a provider ended without a token
+    │                                   (app.signin.flow)
     ├── SigningError(ValueError)        the certificate, key or chain cannot sign a profile
     │                                   (app.documents.signing)
     ├── ProfileUnavailable(ValueError)  the config cannot become a mail profile

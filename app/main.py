@@ -27,6 +27,7 @@ from app.paths import DATA_DIR, STATIC_DIR
 from app.providers.db import ProviderDB
 from app.ratelimit import RateLimited, RateLimiter
 from app.settings import Settings, check_settings, get_settings
+from app.signin import Sealer
 from app.web.http import errorpages, lean, throttle
 from app.web.http.edge import Edge
 from app.web.http.security import (
@@ -48,6 +49,7 @@ from app.web.routes import (
     owners,
     pages,
     progress,
+    signin,
     wellknown,
 )
 from app.web.routes.clientconfig import load_signer
@@ -139,6 +141,7 @@ async def _open_state(settings: Settings, db: ProviderDB) -> AsyncIterator[AppSt
             leases=_leases(settings, redis),
             redis=redis,
             csrf=CsrfSigner.from_settings(settings),
+            sealer=Sealer.from_settings(settings),
         )
 
 
@@ -229,6 +232,7 @@ def create_app(settings: Settings | None = None, *, db: ProviderDB | None = None
     app.include_router(progress.router)
     app.include_router(live.router)
     app.include_router(live_page.router)
+    app.include_router(signin.router)
     app.include_router(language.router)
     app.include_router(learn.router)
     app.include_router(pages.router)

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.errors import ConfigError
+from app.oauth_clients import OAuthClients
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -177,6 +178,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=65_536, ge=1024, le=16 * 1024 * 1024)
     log_format: Literal["text", "json"] = "text"
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+    oauth: OAuthClients = Field(
+        default_factory=OAuthClients,
+        description="Client registrations for the tester's sign-in: MAILSETUP_OAUTH_<PROVIDER>_"
+        "CLIENT_ID and _CLIENT_SECRET (app.oauth_clients).",
+    )
 
     @field_validator(
         "probe_allow_networks", "discovery_allow_networks", "trusted_proxies", mode="before"

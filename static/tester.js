@@ -150,7 +150,7 @@
     let p = form.querySelector(".error");
     if (!p) {
       p = html("p", { class: "error", role: "alert" });
-      form.querySelector("button[type=submit]").before(p);
+      form.querySelector("button.run-test").before(p);
     }
     p.textContent = message;
   }
@@ -209,7 +209,7 @@
   // After a result: the button tests again, and a link leads back to the settings of
   // the address (and mail app) just tested.
   function offerAgain(body) {
-    form.querySelector("button[type=submit]").textContent = T.again;
+    form.querySelector("button.run-test").textContent = T.again;
     const back = document.getElementById("back-to-settings");
     if (!back) return;
     const client = body.client ? `&client=${encodeURIComponent(body.client)}` : "";
@@ -218,7 +218,7 @@
   }
 
   async function run(body, headers) {
-    const button = form.querySelector("button[type=submit]");
+    const button = form.querySelector("button.run-test");
     button.disabled = true;
     form.querySelector(".error")?.remove();
     let current = null;
@@ -258,7 +258,15 @@
     }
   }
 
+  // Back from the provider's page (the browser's cache keeps this page as it was left).
+  window.addEventListener("pageshow", () => form.elements.password?.removeAttribute("disabled"));
+
   form.addEventListener("submit", (event) => {
+    // "Sign in with …" leaves for the provider's page: the browser posts the form.
+    if (event.submitter?.classList.contains("sign-in-button") || !form.elements.password) {
+      form.elements.password?.setAttribute("disabled", "");  // not sent along
+      return;
+    }
     const f = form.elements;
     const servers = serverList(f.servers.value);
     // A malformed line or list: the server's page says what is wrong.

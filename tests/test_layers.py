@@ -16,11 +16,11 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
         "__init__ models errors settings paths hostnames i18n translations metrics "
-        "logging_setup ratelimit leases untrusted trace_outcome",
+        "logging_setup ratelimit leases untrusted trace_outcome oauth_clients",
         "net",
         "providers",
         "documents probe",
-        "discovery",
+        "discovery signin",
         "livetest",
         "web cli",
         "main",

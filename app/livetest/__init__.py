@@ -170,6 +170,7 @@ async def stream(
     deadline: float | None = None,
     client: str = ANYONE,
     credential: CredentialKind = CredentialKind.PASSWORD,
+    prefer: Mechanism | None = None,
 ) -> AsyncIterator[Event]:
     """Run the plan with ``secret`` (a password, or the access token ``credential`` says
     it is), names resolved by ``resolver`` (discovery's DNS client, in the app); findings
@@ -180,6 +181,7 @@ async def stream(
         secret.get_secret_value(),
         settings=settings,
         credential=credential,
+        prefer=prefer,
         resolver=resolver,
         account=plan.account,
         allow_invalid_certificate=allow_invalid,

@@ -36,6 +36,7 @@ class Login:
     allow_plaintext: bool = False  # send the secret over an unencrypted connection
     withheld: str = ""  # why the secret must not be sent on this connection at all
     credential: CredentialKind = CredentialKind.PASSWORD
+    prefer: Mechanism | None = None  # tried first when offered (the provider's documented one)
 
     @property
     def token(self) -> bool:
@@ -105,7 +106,8 @@ def choose_mechanism(
     ``login.withheld`` set, nothing is sent, not even an APOP digest.
     """
     if login.token:
-        preference = TOKEN_PREFERENCE
+        first = (login.prefer,) if login.prefer in TOKEN_PREFERENCE else ()
+        preference = (*first, *(m for m in TOKEN_PREFERENCE if m not in first))
 
     def usable(mechanism: Mechanism) -> bool:
         safe = encrypted or login.allow_plaintext or mechanism is Mechanism.APOP

@@ -78,6 +78,7 @@ async def probe(
     *,
     settings: Settings,
     credential: CredentialKind = CredentialKind.PASSWORD,
+    prefer: Mechanism | None = None,
     resolver: Resolver | None = None,
     connector: Connector | None = None,
     mechanism: Mechanism = Mechanism.AUTO,
@@ -97,7 +98,8 @@ async def probe(
     of the server or the network come back in the result (``error`` and ``findings``);
     only a ``mechanism`` the protocol or the credential does not have, a ``username``
     or password holding a control character or an unpaired surrogate, or a token that
-    is not an RFC 6750 bearer token, raises (ValueError). Without TLS the password is
+    is not an RFC 6750 bearer token, raises (ValueError). ``prefer`` is the token
+    mechanism to try first when the server offers it. Without TLS the password is
     sent only by APOP, and a token never, unless ``allow_plaintext_auth`` is set.
     When the certificate (or the TLS version) fails verification, the tester
     connects again to read the chain, but sends the password only with
@@ -130,7 +132,9 @@ async def probe(
         sniff_after=settings.probe_tls_sniff_after,
         secret_piece=TOKEN_PIECE if token else SECRET_PIECE,
     )
-    login = Login(username, secret, mechanism, allow_plaintext_auth, credential=credential)
+    login = Login(
+        username, secret, mechanism, allow_plaintext_auth, credential=credential, prefer=prefer
+    )
     found = Observations()
     try:
         error = await _attempts(

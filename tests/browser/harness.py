@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -103,9 +103,12 @@ def run_app(
     nameserver: str,
     ca_file: Path,
     log: Path,
+    extra_env: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[LiveApp]:
-    """Start the app on a free port and yield at once; call ``ready()`` before using it."""
-    port = free_tcp_port()
+    """Start the app on a free port (or ``port``) and yield at once; call ``ready()``
+    before using it. ``extra_env`` adds settings."""
+    port = port or free_tcp_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
     env.update(
@@ -119,6 +122,7 @@ def run_app(
         MAILSETUP_PROBE_CA_FILE=str(ca_file),
         MAILSETUP_PROBE_DEADLINE="15",
         MAILSETUP_RATE_LIMITS="false",  # the tests run many live tests from one client
+        **(extra_env or {}),
     )
     command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", "warning"]
     with log.open("wb") as out:

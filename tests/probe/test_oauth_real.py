@@ -224,3 +224,25 @@ async def test_aiosmtpd_takes_and_refuses_tokens(
         (mechanism.value.upper(), ALICE, True),
         (mechanism.value.upper(), ALICE, False),
     ]
+
+
+async def test_the_providers_mechanism_goes_first(
+    dovecot_oauth: DovecotOAuth, probe_settings: Settings
+) -> None:
+    """Yahoo documents OAUTHBEARER: where a server offers both, the one the provider file
+    names is tried; a server without it still gets the other."""
+    preferred = await token_probe(
+        dovecot_oauth,
+        probe_settings,
+        "imaps",
+        Protocol.IMAP,
+        Security.TLS,
+        TOKEN_FOR[ALICE],
+        prefer=Mechanism.OAUTHBEARER,
+    )
+    assert preferred.ok
+    assert preferred.auth.mechanism is Mechanism.OAUTHBEARER
+    plain = await token_probe(
+        dovecot_oauth, probe_settings, "imaps", Protocol.IMAP, Security.TLS, TOKEN_FOR[ALICE]
+    )
+    assert plain.auth.mechanism is Mechanism.XOAUTH2

@@ -58,6 +58,13 @@ def docs_csp(html: str, *, runtime_styles: bool = False) -> str:
     )
 
 
+def csp_with_form_action(origin: str) -> str:
+    """Our CSP, letting forms go to ``origin`` too: "Sign in with …" posts to us, and our
+    redirect to the provider's page is a form action as well (CSP ``form-action`` covers
+    redirects). ``origin`` comes from a provider file, never from a request."""
+    return CSP.replace("form-action 'self'", f"form-action 'self' {origin}")
+
+
 def request_is_https(scope: Scope, settings: Settings) -> bool:
     """Whether the client reached us over TLS (directly, or as a trusted proxy says)."""
     state = scope.get("state") or {}

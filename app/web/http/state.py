@@ -20,6 +20,7 @@ from app.models import AccountConfig, Source
 from app.providers.db import ProviderDB
 from app.ratelimit import RateLimiter
 from app.settings import Settings
+from app.signin import Sealer
 from app.web.http.lean import PreparedResponse
 from app.web.http.security import CsrfSigner
 
@@ -65,6 +66,7 @@ class AppState:
     leases: Leases = field(default_factory=lambda: Leases(enabled=False))
     redis: aioredis.Redis | None = None  # set when MAILSETUP_REDIS_URL is
     csrf: CsrfSigner = field(default_factory=lambda: CsrfSigner(secrets.token_bytes(32)))
+    sealer: Sealer = field(default_factory=lambda: Sealer(secrets.token_bytes(32)))
     _autoconfig: dict[tuple[str | None, str | None], Rendered] = field(default_factory=dict)
     _autodiscover: dict[tuple[str | None, str | None], ResponseTemplate] = field(
         default_factory=dict

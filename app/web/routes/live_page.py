@@ -6,7 +6,6 @@ too; :func:`live_test_context` fills it in for either page.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from functools import partial
 from typing import Annotated
@@ -14,30 +13,27 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
-from app.errors import InvalidAddress, UnknownDomain
 from app.i18n import N_
 from app.livetest import (
     MAX_SERVERS,
+    CredentialKind,
     ReportEvent,
     ServerSpec,
-    UsernameNeeded,
-    last_report,
-    plan_test,
-    repeated_server,
-    stream,
     verdict,
 )
 from app.models import ServerEndpoint
 from app.untrusted import has_control, is_utf8
 from app.web.http.deps import StateDep
-from app.web.http.hangup import admitted, unless_hung_up
+from app.web.http.hangup import admitted
 from app.web.http.i18n import current_lang, translations
 from app.web.http.security import require_csrf
-from app.web.http.templating import render, templates
+from app.web.http.templating import templates
 from app.web.http.throttle import TestLimits
-from app.web.routes.live import HUNG_UP, NO_STORE, USERNAME_NEEDED, known_client
+from app.web.routes.live import known_client
+from app.web.routes.signin_offer import sign_in_for
+from app.web.routes.tester_run import TestRun, render_tester
 from app.web.routes.timeline import (
     HEADLINES,
     STEP_LABELS,
@@ -78,6 +74,7 @@ def live_test_context(
     report: ReportEvent | None = None,
     posted: bool = False,
     username_needed: bool = False,
+    sign_in: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """Everything ``templates/_tester.html`` reads, under the one name ``tester``: the
     form as typed (never the password), the texts ``static/tester.js`` draws with, and
@@ -93,6 +90,7 @@ def live_test_context(
         "allow_invalid_certificate": allow_invalid_certificate,
         "error": error,
         "username_needed": username_needed,
+        "sign_in": sign_in,  # app.web.routes.signin_offer.sign_in_context
         "posted": posted,
         "report": report,
         "back_url": settings_url(email, known),
@@ -112,21 +110,18 @@ def live_test_context(
 templates.env.globals["live_test_context"] = live_test_context
 
 
-def _page(request: Request, context: dict[str, object], status: int = 200) -> HTMLResponse:
-    response = render(request, "test.html", context, status_code=status)
-    response.headers.update(NO_STORE)
-    return response
-
-
 @router.get("/test", response_class=HTMLResponse)
 def show_tester(
     request: Request,
+    state: StateDep,
     email: Annotated[str, Query(max_length=320)] = "",
     client: Annotated[str, Query(max_length=40)] = "",
     servers: Annotated[str, Query(max_length=2000)] = "",
 ) -> HTMLResponse:
     """The tester, filled in with the address, the app and any servers to test."""
-    return _page(request, live_test_context(email=email, client=client, servers=servers))
+    sign_in = sign_in_for(state.db, state.settings, email)
+    context = live_test_context(email=email, client=client, servers=servers, sign_in=sign_in)
+    return render_tester(request, context)
 
 
 @router.post("/test", response_class=HTMLResponse, dependencies=[Depends(require_csrf)])
@@ -153,10 +148,8 @@ async def run_tester(
         servers=servers,
         allow_invalid_certificate=allow_invalid_certificate,
         posted=True,
+        sign_in=sign_in_for(state.db, state.settings, email),
     )
-
-    def page(status: int, error: str) -> HTMLResponse:
-        return _page(request, typed(error=error), status)
 
     unusable = _unusable_field(email, username, password.get_secret_value())
     if unusable is not None:
@@ -167,50 +160,11 @@ async def run_tester(
             email="" if unusable == "email" else email,
             username="" if unusable == "username" else username,
         )
-        return _page(request, context, 422)
-    try:
-        specs = [ServerSpec.parse(line) for line in servers.splitlines() if line.strip()]
-        listed = _list_problem(specs)
-        if listed is not None:
-            return page(422, listed)
-        if not specs:
-            await limits.lookup()
-        async with asyncio.timeout_at(deadline):
-            plan = await plan_test(state.discoverer, email, username or None, specs or None)
-    except TimeoutError:
-        return page(504, translations(current_lang.get()).gettext(SLOW_DISCOVERY))
-    except UsernameNeeded as exc:
-        lang = current_lang.get()
-        message = translations(lang).gettext(USERNAME_NEEDED) % {"what": exc.what.get(lang)}
-        return _page(request, typed(error=message, username_needed=True), 422)
-    except (ValueError, ValidationError, InvalidAddress) as exc:
-        return page(422, _reason(exc))
-    except UnknownDomain as exc:
-        gettext = translations(current_lang.get()).gettext
-        return page(404, gettext(NO_SERVERS) % {"domain": exc.domain})
-    events = stream(
-        plan,
-        password,
-        state.settings,
-        state.discoverer.dns,
-        allow_invalid_certificate,
-        current_lang.get(),
-        deadline=deadline,
-        client=limits.client,
-    )
-    events = await limits.admit(plan, events)
-    report = await unless_hung_up(request, last_report(events))
-    if report is None:
-        return HTMLResponse(status_code=HUNG_UP)  # nobody is there to read it
-    return _page(request, typed(report=report))
+        return render_tester(request, context, 422)
+    run = TestRun(state, limits, deadline, email, username, servers, allow_invalid_certificate)
+    return await run.show(request, typed, password, CredentialKind.PASSWORD)
 
 
-SLOW_DISCOVERY = N_(
-    "Finding the servers for this address took too long. List them below, one per line."
-)
-NO_SERVERS = N_("No servers are known for %(domain)s. List them below, one per line.")
-TOO_MANY = N_("List at most %(count)d servers: each one is tested and counted.")
-TWICE = N_("%(server)s is listed twice. List each server once.")
 # A field that holds a control character (a line break, a tab, NUL ...) or text that
 # cannot be encoded: such text would become part of a mail command.
 UNUSABLE = {
@@ -237,15 +191,6 @@ def _unusable_field(email: str, username: str, password: str) -> str | None:
     return None
 
 
-def _list_problem(specs: list[ServerSpec]) -> str | None:
-    """Why the listed servers cannot be tested, in the visitor's language, if they cannot."""
-    gettext = translations(current_lang.get()).gettext
-    if len(specs) > MAX_SERVERS:
-        return gettext(TOO_MANY) % {"count": MAX_SERVERS}
-    repeated = repeated_server(specs)
-    return None if repeated is None else gettext(TWICE) % {"server": repeated.label()}
-
-
 def _picture(report: ReportEvent, client: str) -> dict[str, object]:
     """The report's headline (naming the mail app ``client``, if any), its timeline (the
     SVG, and the list that narrow screens show instead) and each server's verdict."""
@@ -261,9 +206,3 @@ def _picture(report: ReportEvent, client: str) -> dict[str, object]:
             {"level": verdict(r).value, "label": verdict_label(r, gettext)} for r in report.results
         ],
     }
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-    return str(exc)

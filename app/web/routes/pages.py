@@ -17,11 +17,13 @@ from app.models import AccountConfig, EmailAddress, Protocol, Source, Status, Tr
 from app.providers.lookup import EndpointAnswer, LookupAnswer, answer_from_config
 from app.providers.ranking import ordered, region_of
 from app.providers.schema import ProviderRecord
-from app.web.http.deps import DBDep, DiscovererDep
+from app.signin import offer_for
+from app.web.http.deps import DBDep, DiscovererDep, SettingsDep
 from app.web.http.templating import current_lang, loc, render, templates, translations
 from app.web.http.throttle import DiscoveryLimit
 from app.web.routes import apps, progress, qr
 from app.web.routes.live_page import live_test_context, server_lines
+from app.web.routes.signin_offer import allow_sign_in, sign_in_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -94,6 +96,7 @@ async def setup(
     request: Request,
     db: DBDep,
     discoverer: DiscovererDep,
+    settings: SettingsDep,
     email: Annotated[str, Query(max_length=320)] = "",
     client: Annotated[str, Query(max_length=40)] = "",
     wait: bool = False,
@@ -162,8 +165,14 @@ async def setup(
     }
     if address is not None:  # the test, right under the settings; guessed servers filled in
         servers = server_lines(config.endpoints) if context["guessed"] else ""
-        context.update(live_test_context(email=address.address, client=app, servers=servers))
+        record = db.get(answer.provider) if answer.provider else None
+        offer = sign_in_context(offer_for(record, settings))
+        context.update(
+            live_test_context(email=address.address, client=app, servers=servers, sign_in=offer)
+        )
     response = render(request, "setup.html", context)
+    tester = context.get("tester")
+    allow_sign_in(response, tester.get("sign_in") if isinstance(tester, dict) else None)
     if client == app:  # chosen now, not remembered from before
         apps.remember_app(response, request, app)
     return response

@@ -20,7 +20,7 @@ from tests.servers import USERS, WRONG_PASSWORD, Certificates, SmtpServers
 ALICE = "alice@mail.test"
 HEADLINE = re.compile(r'<h2 id="report-h">([^<]*)</h2>')
 BACK = re.compile(r'<p class="back"( hidden)?><a id="back-to-settings" href="([^"]*)">')
-BUTTON = re.compile(r'<button type="submit">([^<]*)</button>')
+BUTTON = re.compile(r'<button type="submit" class="run-test">([^<]*)</button>')
 # What an all-good test says for Foxmail, in each language.
 FOXMAIL_DONE = {
     "en": "Receiving and sending work. Go back to Foxmail and click “创建” (Create).",
