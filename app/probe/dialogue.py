@@ -150,7 +150,6 @@ ReadVerdict = Callable[[], Awaitable[tuple[SaslVerdict, str]]]
 
 async def sasl_login(
     session: LineSession,
-    login: Login,
     mechanism: Mechanism,
     command: wire.ClientLine,
     sasl: wire.SaslClient,

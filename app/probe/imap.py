@@ -189,7 +189,7 @@ async def _authenticate(
         verdict = SaslVerdict.SUCCESS if last.status == "OK" else SaslVerdict.FAILURE
         return verdict, _refusal(last)
 
-    outcome = await sasl_login(session, login, mechanism, command, sasl, read)
+    outcome = await sasl_login(session, mechanism, command, sasl, read)
     return outcome, seen
 
 

@@ -156,4 +156,4 @@ async def _sasl(session: LineSession, mechanism: Mechanism, login: Login) -> Aut
         kind = _VERDICTS.get(reply.kind, SaslVerdict.FAILURE)
         return kind, reply.text
 
-    return await sasl_login(session, login, mechanism, command, sasl, read)
+    return await sasl_login(session, mechanism, command, sasl, read)

@@ -123,4 +123,4 @@ async def _login(
         kind = _VERDICTS.get(reply.code, SaslVerdict.FAILURE)
         return kind, reply.text if kind is SaslVerdict.CONTINUE else f"{reply.code} {reply.text}"
 
-    return await sasl_login(session, login, chosen, command, sasl, read)
+    return await sasl_login(session, chosen, command, sasl, read)

@@ -184,7 +184,9 @@ def _scrubbed(result: ProbeResult, scrub: Callable[[str], str]) -> ProbeResult:
             "steps": tuple(s.model_copy(update={"detail": scrub(s.detail)}) for s in result.steps),
             "capabilities": tuple(map(scrub, result.capabilities)),
             "auth_mechanisms": tuple(map(scrub, result.auth_mechanisms)),
-            "auth": auth.model_copy(update={"detail": server_text(auth.detail)}),
+            "auth": auth.model_copy(
+                update={"detail": server_text(auth.detail), "challenge": scrub(auth.challenge)}
+            ),
             "error": (
                 error.model_copy(
                     update={"message": scrub(error.message), "reply": scrub(error.reply)}

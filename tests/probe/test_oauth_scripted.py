@@ -289,3 +289,19 @@ async def test_a_second_challenge_is_cancelled(settings: Settings) -> None:
     result = await run(script, Protocol.IMAP, "mail.test", SHORT_TOKEN, settings)
     assert result.error is not None
     assert codes(result)[0] is Code.PROTOCOL_VIOLATION
+
+
+async def test_a_challenge_that_repeats_the_token_is_withheld(settings: Settings) -> None:
+    """A hostile server puts the token into its error challenge: the decoded challenge is
+    withheld from the result and the transcript, like any line that repeats a secret."""
+
+    async def script(peer: Peer) -> None:
+        await peer.send(b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready\r\n")
+        echo = challenge(status="401", token=SHORT_TOKEN[20:60])
+        await peer.expect(b"A1 AUTHENTICATE XOAUTH2 ", b"+ " + echo + b"\r\n")
+        await peer.expect(b"", b"a1 NO [AUTHENTICATIONFAILED] " + SHORT_TOKEN.encode() + b"\r\n")
+        await peer.expect(b"A2 LOGOUT", b"* BYE\r\na2 OK\r\n")
+
+    result = await run(script, Protocol.IMAP, "mail.test", SHORT_TOKEN, settings)  # searches
+    assert result.auth.challenge.startswith("[line withheld")
+    assert result.auth.detail.startswith("[line withheld")
