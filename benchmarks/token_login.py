@@ -1,12 +1,13 @@
 """For the record: what logging in with an OAuth2 token costs next to a password.
 
 Dovecot 2.3 with its oauth2 passdb (``tests/oauthservers.py``; it asks a local token
-introspection endpoint on every token login) on loopback, probed by ``probe()`` over
-implicit TLS: IMAP, POP3 and submission. Each is tested REPEATS times with the password
-(SASL PLAIN), with a 26-character token and with a 2,019-character one, the size of a
-Microsoft token, which no longer fits a POP3 or SMTP command line and so follows the
-server's empty challenge (one more round trip). Figures: median wall time per probe,
-and the token's time as a ratio of the password's, measured in the same run.
+introspection endpoint on every token login) on loopback, tested through
+:func:`app.livetest.run_plan` over implicit TLS: IMAP, POP3 and submission. Each is
+tested REPEATS times with the password (SASL PLAIN), with a 26-character token and with
+a 2,019-character one, the size of a Microsoft token, which no longer fits a POP3 or
+SMTP command line and so follows the server's empty challenge (one more round trip).
+Figures: median wall time per probe, and the token's time as a ratio of the password's,
+measured in the same run.
 Needs root (Dovecot's mail processes switch users).
 """
 
@@ -25,9 +26,10 @@ PROTOCOLS = (("imaps", "imap"), ("pop3s", "pop3"), ("submissions", "smtp"))
 
 
 async def measure(ports: dict[str, int], ca: Path, repeats: int) -> dict[str, dict[str, float]]:
-    from app.models import Protocol, Security, ServerEndpoint
-    from app.probe import probe
-    from app.probe.credential import CredentialKind
+    from pydantic import SecretStr
+
+    from app.livetest import CredentialKind, Plan, Target, run_plan
+    from app.models import EmailAddress, Protocol, Security, ServerEndpoint
     from app.settings import Settings
     from tests.oauthservers import TOKEN_FOR
     from tests.probe.conftest import FakeResolver
@@ -48,13 +50,15 @@ async def measure(ports: dict[str, int], ca: Path, repeats: int) -> dict[str, di
             protocol=Protocol(protocol), host="mail.test", port=ports[listener],
             security=Security.TLS,
         )  # fmt: skip
+        plan = Plan(EmailAddress.parse(user), [Target(endpoint, user)], None)
         medians[listener] = {}
         for name, (secret, kind) in logins.items():
             times = []
             for _ in range(repeats):
-                result = await probe(
-                    endpoint, user, secret, credential=kind, settings=settings, resolver=resolver
+                report = await run_plan(
+                    plan, SecretStr(secret), settings, resolver, credential=kind
                 )
+                (result,) = report.results
                 if not result.ok:
                     raise RuntimeError(f"{listener} {name}: {result.findings}")
                 times.append(result.duration_ms)
