@@ -5,34 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.settings import get_settings
 from tests.leaks import assert_no_token
 from tests.oauthservers import TOKEN_FOR, UNKNOWN_TOKEN, DovecotOAuth
-from tests.realservers import PROBE_LOOPBACK_ENV
-from tests.servers import Certificates
 
 ALICE = "alice@mail.test"
-
-
-@pytest.fixture(autouse=True)
-def local_servers(
-    nameserver: str, certs: Certificates, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    monkeypatch.setenv("MAILSETUP_DNS_SERVERS", nameserver)
-    monkeypatch.setenv("MAILSETUP_ISPDB_URL", "http://127.0.0.1:9/v1.1/")
-    for name, value in PROBE_LOOPBACK_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("MAILSETUP_PROBE_CA_FILE", str(certs.ca_file))
-    monkeypatch.setenv("MAILSETUP_PROBE_DEADLINE", "10")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("local_servers")
 
 
 def _args(dovecot: DovecotOAuth) -> list[str]:
