@@ -33,6 +33,12 @@ SERVER_SAYS: tuple[tuple[re.Pattern[str], Code], ...] = tuple(
         ),
         (r"application-specific password|app password", Code.AUTH_NEEDS_APP_PASSWORD),
         (r"basic auth\w* is disabled|basicauthblocked", Code.AUTH_NEEDS_OAUTH2),  # Microsoft
+        # Microsoft 365, 535 5.7.139: Entra's security defaults, or multi-factor or
+        # Conditional Access rules, block a password login; a token signs in.
+        (
+            r"security defaults policy|did not meet the criteria to be authenticated",
+            Code.AUTH_NEEDS_OAUTH2,
+        ),
     )
 )
 

@@ -131,6 +131,10 @@ def test_every_code_renders_in_any_language(lang: str) -> None:
         ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
          "Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.",
          Code.SMTP_AUTH_OFF_MAILBOX),
+        ("535 5.7.139 Authentication unsuccessful, user is locked by your organization's "
+         "security defaults policy. Contact your administrator.", Code.AUTH_NEEDS_OAUTH2),
+        ("535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be "
+         "authenticated successfully. Contact your administrator.", Code.AUTH_NEEDS_OAUTH2),
         ("NO [AUTHENTICATIONFAILED] Authentication failed.", None),
     ],
 )  # fmt: skip

@@ -111,7 +111,7 @@ templates.env.globals["live_test_context"] = live_test_context
 
 
 @router.get("/test", response_class=HTMLResponse)
-def show_tester(
+async def show_tester(
     request: Request,
     state: StateDep,
     email: Annotated[str, Query(max_length=320)] = "",
@@ -119,7 +119,7 @@ def show_tester(
     servers: Annotated[str, Query(max_length=2000)] = "",
 ) -> HTMLResponse:
     """The tester, filled in with the address, the app and any servers to test."""
-    sign_in = sign_in_for(state.db, state.settings, email)
+    sign_in = await sign_in_for(state, email)
     context = live_test_context(email=email, client=client, servers=servers, sign_in=sign_in)
     return render_tester(request, context)
 
@@ -148,7 +148,7 @@ async def run_tester(
         servers=servers,
         allow_invalid_certificate=allow_invalid_certificate,
         posted=True,
-        sign_in=sign_in_for(state.db, state.settings, email),
+        sign_in=await sign_in_for(state, email),
     )
 
     unusable = _unusable_field(email, username, password.get_secret_value())

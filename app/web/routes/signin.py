@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.i18n import N_
 from app.livetest import CredentialKind, Mechanism
-from app.providers.schema import ProviderRecord
 from app.signin import (
     CALLBACK,
     COOKIE,
@@ -29,11 +28,10 @@ from app.web.http.deps import StateDep
 from app.web.http.hangup import admitted
 from app.web.http.i18n import current_lang, translations
 from app.web.http.security import request_is_https, require_csrf
-from app.web.http.state import AppState
 from app.web.http.throttle import TestLimits
 from app.web.routes.live import NO_STORE
 from app.web.routes.live_page import live_test_context
-from app.web.routes.signin_offer import BRANDS, record_for_address, sign_in_context
+from app.web.routes.signin_offer import BRANDS, record_for, sign_in_context
 from app.web.routes.tester_run import TestRun, render_tester
 
 router = APIRouter(include_in_schema=False)
@@ -70,22 +68,6 @@ FAILURES = {
 }
 
 
-async def _record(state: AppState, email: str) -> ProviderRecord | None:
-    """The provider file for ``email``: by its domain, or by what the database or the
-    cache knows of it (a company domain found by its MX). Never a discovered document."""
-    record = record_for_address(state.db, email)
-    if record is not None:
-        return record
-    _, _, domain = email.strip().rpartition("@")
-    try:
-        found = await state.discoverer.known_or_cached(domain) if domain else None
-    except ValueError:  # InvalidAddress among them: the form says so on the next step
-        return None
-    config = found.config if found is not None else None
-    provider = config.provider_id if config is not None else None
-    return state.db.get(provider) if provider else None
-
-
 @router.post("/signin", response_class=HTMLResponse, dependencies=[Depends(require_csrf)])
 async def start_sign_in(
     request: Request,
@@ -97,7 +79,7 @@ async def start_sign_in(
 ) -> Response:
     """Send the browser to the provider's sign-in page, or say why it cannot go."""
     gettext = translations(current_lang.get()).gettext
-    record = await _record(state, email)
+    record = await record_for(state, email)
     offer = offer_for(record, state.settings)
     typed = partial(live_test_context, email=email, client=client, username=username)
     if offer is None or record is None:

@@ -11,10 +11,10 @@ from app.i18n import N_
 from app.providers.db import ProviderDB
 from app.providers.oauth2_record import SignInClient
 from app.providers.schema import ProviderRecord
-from app.settings import Settings
 from app.signin import SignInOffer, offer_for
 from app.web.http.i18n import current_lang, translations
 from app.web.http.security import csp_with_form_action
+from app.web.http.state import AppState
 
 # Brand names stay as they are in every language, but for 21Vianet's cloud.
 BRANDS = {
@@ -30,6 +30,22 @@ def record_for_address(db: ProviderDB, email: str) -> ProviderRecord | None:
     """The provider file for ``email``'s domain, by the domain itself (no lookups)."""
     _, at, domain = email.strip().rpartition("@")
     return db.by_domain(domain) if at and domain else None
+
+
+async def record_for(state: AppState, email: str) -> ProviderRecord | None:
+    """The provider file for ``email``: by its domain, or by what the database or the
+    cache knows of it (a company domain found by its MX). Never a discovered document."""
+    record = record_for_address(state.db, email)
+    if record is not None:
+        return record
+    _, _, domain = email.strip().rpartition("@")
+    try:
+        found = await state.discoverer.known_or_cached(domain) if domain else None
+    except ValueError:  # InvalidAddress among them: the form says so on the next step
+        return None
+    config = found.config if found is not None else None
+    provider = config.provider_id if config is not None else None
+    return state.db.get(provider) if provider else None
 
 
 def sign_in_context(offer: SignInOffer | None) -> dict[str, object] | None:
@@ -55,6 +71,6 @@ def allow_sign_in(response: Response, sign_in: object) -> Response:
     return response
 
 
-def sign_in_for(db: ProviderDB, settings: Settings, email: str) -> dict[str, object] | None:
+async def sign_in_for(state: AppState, email: str) -> dict[str, object] | None:
     """:func:`sign_in_context` for ``email``, when its provider offers sign-in."""
-    return sign_in_context(offer_for(record_for_address(db, email), settings))
+    return sign_in_context(offer_for(await record_for(state, email), state.settings))

@@ -71,6 +71,7 @@ async def test_sign_in_tests_with_the_token_and_forgets_it(
     tester = await app.get("/test", params={"email": ALICE})
     assert "Sign in with Google" in tester.text
     assert 'id="password"' not in tester.text  # the provider takes no password
+    assert "with a token from your provider" in tester.text
     # The form's redirect to the provider's page is a form action too (CSP).
     assert f"form-action 'self' {auth.url}" in tester.headers["content-security-policy"]
     started = await start(app)
