@@ -151,7 +151,7 @@ async def run_tester(
         sign_in=await sign_in_for(state, email),
     )
 
-    unusable = _unusable_field(email, username, password.get_secret_value())
+    unusable = unusable_field(email, username, password.get_secret_value())
     if unusable is not None:
         gettext = translations(current_lang.get()).gettext
         # The field is never shown back as it was typed.
@@ -183,7 +183,7 @@ UNUSABLE = {
 }
 
 
-def _unusable_field(email: str, username: str, password: str) -> str | None:
+def unusable_field(email: str, username: str, password: str) -> str | None:
     """The first field (by name) that may not reach a mail server, if any."""
     for name, value in (("email", email), ("username", username), ("password", password)):
         if has_control(value) or not is_utf8(value):

@@ -30,7 +30,7 @@ from app.web.http.i18n import current_lang, translations
 from app.web.http.security import request_is_https, require_csrf
 from app.web.http.throttle import TestLimits
 from app.web.routes.live import NO_STORE
-from app.web.routes.live_page import live_test_context
+from app.web.routes.live_page import UNUSABLE, live_test_context, unusable_field
 from app.web.routes.signin_offer import BRANDS, record_for, sign_in_context
 from app.web.routes.tester_run import TestRun, render_tester
 
@@ -79,9 +79,17 @@ async def start_sign_in(
 ) -> Response:
     """Send the browser to the provider's sign-in page, or say why it cannot go."""
     gettext = translations(current_lang.get()).gettext
+    typed = partial(live_test_context, email=email, client=client, username=username)
+    unusable = unusable_field(email, username, "")
+    if unusable is not None:  # it would become part of a mail command: never sent anywhere
+        context = typed(
+            error=gettext(UNUSABLE[unusable]),
+            email="" if unusable == "email" else email,  # never shown back as typed
+            username="" if unusable == "username" else username,
+        )
+        return render_tester(request, context, 422)
     record = await record_for(state, email)
     offer = offer_for(record, state.settings)
-    typed = partial(live_test_context, email=email, client=client, username=username)
     if offer is None or record is None:
         return render_tester(request, typed(servers=servers, error=gettext(NOT_OFFERED)), 400)
     if not offer.ready or state.settings.public_url is None:

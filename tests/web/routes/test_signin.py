@@ -13,6 +13,7 @@ import pytest
 
 from app.settings import Settings
 from app.signin import COOKIE
+from tests.hardening.forms import csrf_token
 from tests.leaks import assert_no_token
 from tests.oauth_as import AuthServer, run_authorization_server
 from tests.oauthservers import DovecotOAuth
@@ -186,4 +187,17 @@ async def test_without_a_registered_client_the_operator_is_told(
     answer = await start(app)
     assert answer.status_code == 503
     assert "not set up on this service" in page_error(answer.text)
+    assert auth.requests == []
+
+
+@pytest.mark.parametrize(("field", "value"), [("email", "ali\tce@mail.test"), ("username", "a\nb")])
+async def test_a_control_character_stops_before_the_provider(
+    app: httpx.AsyncClient, auth: AuthServer, field: str, value: str
+) -> None:
+    """Such a field could not go into a mail command: the browser is not sent anywhere."""
+    page = await app.get("/test", params={"email": ALICE})
+    form = {"email": ALICE, field: value, "csrf_token": csrf_token(page.text)}
+    answer = await app.post("/signin", data=form)
+    assert answer.status_code == 422
+    assert "cannot be sent to a mail server" in page_error(answer.text)
     assert auth.requests == []
